@@ -1,0 +1,36 @@
+# Two entry points for a newcomer (see README): `make smoke` and `make test`.
+# Both create the virtual environment from requirements.lock when it is missing.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SHARED_DATA ?= $(abspath ../shared/data/openml)
+export SYMEXP_DATA_DIR ?= $(SHARED_DATA)
+# One hash seed for every process we start: SMAC's runs depend on it (see symexp/seeding.py).
+export PYTHONHASHSEED := 0
+
+.PHONY: venv smoke test test-fast bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==24.3.1
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+smoke: $(STAMP)
+	$(PY) experiments/run.py experiment=smoke
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow and not slurm"
+
+bench: $(STAMP)
+	$(PY) experiments/bench_evaluation.py
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache

@@ -29,6 +29,7 @@ program                 the raw gplearn program
 sr_timed_out            whether the wall-clock cap stopped evolution early
 n_train_points          rows in the training set
 n_trainings             model trainings this cell actually ran (cache misses)
+warnings                list of notes (e.g. failed evaluations dropped from a training set)
 timings                 {stage: {"wall_s": float, "cpu_s": float}}
 versions                {package: version}
 config_hash             hash of the resolved experiment config
@@ -59,8 +60,8 @@ RECORD_FIELDS = (
     "schema_version", "experiment", "model", "dataset", "protocol", "method", "mode",
     "sampling_seed", "n_samples", "sr_seed", "parsimony", "hyperparameters", "status", "error",
     "test_rmse", "train_rmse", "complexity", "formula", "formula_latex", "program",
-    "sr_timed_out", "n_train_points", "n_trainings", "timings", "versions", "config_hash",
-    "created_at",
+    "sr_timed_out", "n_train_points", "n_trainings", "warnings", "timings", "versions",
+    "config_hash", "created_at",
 )
 
 

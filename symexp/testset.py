@@ -1,0 +1,89 @@
+"""The shared test set: true cost on a grid over the explained hyperparameters.
+
+Computed once per (benchmark, grid, evaluation seeds) and stored in the cache, so that every
+method, mode, script and job scores against the same numbers (the paper's code drew a fresh
+test set in every script). Concurrent jobs that need it compute it once (a file lock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from symexp.errors import SymexpError
+from symexp.once import compute_once
+from symexp.seeding import stable_hash
+from symexp.space import SearchSpace
+
+
+class EvaluatesMany(Protocol):
+    key: str
+    space: SearchSpace
+
+    def evaluate_many(self, configs, seeds, n_jobs: int = 1) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """Grid points ``X`` (m, d) in raw units and their mean true cost ``y`` (m,)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    costs: np.ndarray  # (m, n_seeds): one column per evaluation seed
+    eval_seeds: tuple[int, ...]
+    computed_here: bool
+
+    __test__ = False  # not a pytest class
+
+
+def test_set_path(cache_dir: Path, bench_key: str, points_per_dim: int, eval_seeds: tuple[int, ...]) -> Path:
+    tag = stable_hash(bench_key, points_per_dim, list(eval_seeds))
+    return Path(cache_dir) / "testsets" / f"{slug(bench_key)}-grid{points_per_dim}-{tag}.json"
+
+
+def slug(key: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+
+
+def compute_test_set(bench: EvaluatesMany, points_per_dim: int, eval_seeds: tuple[int, ...], n_jobs: int = 1) -> dict:
+    """Evaluate every grid point under every evaluation seed; JSON-ready dict."""
+    X = bench.space.test_grid(points_per_dim)
+    configs = bench.space.from_array(X)
+    paired_configs = [c for c in configs for _ in eval_seeds]
+    paired_seeds = [s for _ in configs for s in eval_seeds]
+    costs = np.asarray(bench.evaluate_many(paired_configs, paired_seeds, n_jobs=n_jobs), dtype=float)
+    costs = costs.reshape(len(configs), len(eval_seeds))
+    return {
+        "benchmark": bench.key,
+        "hyperparameters": bench.space.names,
+        "points_per_dim": points_per_dim,
+        "eval_seeds": list(eval_seeds),
+        "X": X.tolist(),
+        "costs": costs.tolist(),
+        "y": costs.mean(axis=1).tolist(),
+    }
+
+
+def load_or_compute_test_set(
+    bench: EvaluatesMany,
+    points_per_dim: int,
+    eval_seeds: tuple[int, ...] | list[int],
+    cache_dir: str | Path,
+    n_jobs: int = 1,
+) -> TestSet:
+    """The test set of ``bench`` from the cache, computing it (once, under a lock) if absent."""
+    eval_seeds = tuple(int(s) for s in eval_seeds)
+    if not eval_seeds:
+        raise SymexpError("test_set.eval_seeds is empty; give at least one evaluation seed")
+    path = test_set_path(Path(cache_dir), bench.key, points_per_dim, eval_seeds)
+    data, computed = compute_once(path, lambda: compute_test_set(bench, points_per_dim, eval_seeds, n_jobs))
+    return TestSet(
+        X=np.asarray(data["X"], dtype=float),
+        y=np.asarray(data["y"], dtype=float),
+        costs=np.asarray(data["costs"], dtype=float),
+        eval_seeds=tuple(data["eval_seeds"]),
+        computed_here=computed,
+    )

@@ -21,7 +21,8 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 smoke: $(STAMP)
-	$(PY) experiments/run.py experiment=smoke
+	$(PY) experiments/run.py --multirun experiment=smoke
+	$(VENV)/bin/symexp summary --experiment smoke
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q

@@ -1,0 +1,162 @@
+"""The experiment pipeline end to end on the synthetic benchmark (tiny budgets)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symexp.errors import SymexpError
+from symexp.pipeline import CellSpec, planned_keys, run_cell
+from symexp.records import RecordStore, load_records
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Records are identical across runs apart from these (when and how long, not what).
+VOLATILE = {"timings", "created_at"}
+
+
+def tiny_spec(tmp: Path, mode: str, **overrides) -> CellSpec:
+    from symexp.sampling import BOSettings
+    from symexp.symbolic import SRSettings
+
+    sr = SRSettings(population_size=60, generations=3, parsimony_coefficient=1e-4,
+                    function_set=("add", "sub", "mul", "div"), time_limit_s=60)
+    bo = BOSettings(n_trials=10, snapshot_sizes=(8, 10), initial_design_per_dim=2,
+                    initial_design_max_ratio=0.5)
+    spec = CellSpec(
+        experiment="unit", model="synthetic", dataset="synthetic", protocol="hpobench",
+        mode=mode, sampling_seed=0, n_samples=(8, 10), sr_seeds=(0, 1), parsimony=(1e-4,),
+        sr=sr, bo=bo, test_points_per_dim=4, test_eval_seeds=(0,), bo_gp_points=30,
+        store_dir=tmp / "store", cache_dir=tmp / "cache", workdir=tmp / "work", n_jobs=1,
+        config_hash="test",
+    )
+    return dataclasses.replace(spec, **overrides)
+
+
+def quiet(_msg: str) -> None:
+    pass
+
+
+@pytest.mark.parametrize("mode", ["bo", "random", "bo_gp"])
+def test_each_mode_writes_its_records(tmp_path, mode):
+    spec = tiny_spec(tmp_path, mode)
+    report = run_cell(spec, log=quiet)
+    keys = planned_keys(spec)
+    methods = {k.method for k in keys}
+    expected = {f"sr_{mode}"} | ({"gp_baseline", "linear_regression"} if mode == "bo_gp" else set())
+    assert methods == expected
+    assert len(report.written) == len(keys) and not report.failed
+    df = load_records(spec.store_dir, "unit")
+    assert len(df) == len(keys)
+    assert (df["status"] == "ok").all()
+    assert np.isfinite(df["test_rmse"].astype(float)).all()
+    sr = df[df["method"] == f"sr_{mode}"]
+    assert sr["formula"].notna().all() and (sr["complexity"] >= 0).all()
+    # n_train_points: BO prefix / random sample = n; BO-GP = the GP-labelled points
+    expected_points = sr["n_samples"] if mode != "bo_gp" else spec.bo_gp_points
+    assert (sr["n_train_points"] == expected_points).all()
+    assert set(df["hyperparameters"].map(tuple)) == {("x", "y")} or len(set(df["hyperparameters"].map(tuple))) == 1
+
+
+def test_rerun_skips_finished_records_and_trains_nothing(tmp_path):
+    spec = tiny_spec(tmp_path, "random")
+    first = run_cell(spec, log=quiet)
+    n_unique = len(spec.test_eval_seeds) * 16 + max(spec.n_samples)  # grid 4x4 + one random draw
+    assert first.n_trainings == n_unique
+    mtimes = {p: p.stat().st_mtime_ns for p in first.written}
+    second = run_cell(spec, log=quiet)
+    assert second.written == [] and second.skipped == len(planned_keys(spec))
+    assert second.n_trainings == 0
+    assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
+
+
+def test_partial_cell_recomputes_only_missing_records(tmp_path):
+    spec = tiny_spec(tmp_path, "bo_gp")
+    first = run_cell(spec, log=quiet)
+    victim = first.written[-1]
+    victim.unlink()
+    again = run_cell(spec, log=quiet)
+    assert again.written == [victim]
+    assert again.n_trainings == 0  # BO run and test set come from the cache
+
+
+def test_test_set_is_shared_between_modes(tmp_path):
+    a = run_cell(tiny_spec(tmp_path, "random", n_samples=(8,), sr_seeds=(0,)), log=quiet)
+    b = run_cell(tiny_spec(tmp_path, "bo", n_samples=(8,), sr_seeds=(0,)), log=quiet)
+    files = list((tmp_path / "cache" / "testsets").glob("*.json"))
+    assert len(files) == 1
+    assert a.n_trainings >= 16 and b.n_trainings <= 10  # the bo cell trained no grid point
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"mode": "grid"}, "unknown mode 'grid'"),
+        ({"n_samples": (8, 50)}, "larger than the BO budget"),
+        ({"parsimony": (0.0,)}, "parsimony must be > 0"),
+        ({"parsimony": (-1e-3,)}, "parsimony must be > 0"),
+        ({"model": "lasso"}, "unknown model 'lasso'"),
+        ({"mode": "bo_gp", "n_samples": (9,)}, "not in bo.snapshot_sizes"),
+    ],
+)
+def test_bad_input_fails_before_any_compute(tmp_path, overrides, message):
+    spec = tiny_spec(tmp_path, "bo", **overrides)
+    with pytest.raises(SymexpError, match=message):
+        run_cell(spec, log=quiet)
+    assert not (tmp_path / "store").exists()
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.json"))
+
+
+def test_failed_sr_fit_is_recorded_and_cell_continues(tmp_path, monkeypatch):
+    import symexp.pipeline as pipeline
+
+    real = pipeline.fit_symbolic
+
+    def flaky(sr, sr_seed, *args):
+        if sr_seed == 1:
+            sr = dataclasses.replace(sr, population_size=-5)  # makes the fit raise inside the worker
+        return real(sr, sr_seed, *args)
+
+    monkeypatch.setattr(pipeline, "fit_symbolic", flaky)
+    spec = tiny_spec(tmp_path, "random", n_samples=(8,))
+    report = run_cell(spec, log=quiet)
+    df = load_records(spec.store_dir, "unit")
+    assert set(df["status"]) == {"ok", "failed"}
+    bad = df[df["status"] == "failed"]
+    assert (bad["sr_seed"] == 1).all() and bad["error"].str.len().gt(0).all()
+    assert len(report.failed) == 1
+
+
+def _record_snapshot(store: Path) -> dict[str, dict]:
+    out = {}
+    for p in sorted(store.rglob("*.json")):
+        rec = json.loads(p.read_text())
+        out[str(p.relative_to(store))] = {k: v for k, v in rec.items() if k not in VOLATILE}
+    return out
+
+
+def test_same_seed_same_records_in_two_processes(tmp_path):
+    """Two fresh processes with different hash seeds and separate caches: identical records."""
+    code = f"""
+import sys, dataclasses
+from pathlib import Path
+sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'tests')!r})
+from test_pipeline import tiny_spec, quiet
+from symexp.pipeline import run_cell
+tmp = Path(sys.argv[1])
+for mode in ("bo", "random", "bo_gp"):
+    run_cell(tiny_spec(tmp, mode, n_samples=(10,), sr_seeds=(0,)), log=quiet)
+"""
+    for i, hashseed in enumerate(("1", "2")):
+        env = dict(os.environ, PYTHONHASHSEED=hashseed)
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"p{i}")], check=True, env=env, cwd=tmp_path)
+    a, b = _record_snapshot(tmp_path / "p0" / "store"), _record_snapshot(tmp_path / "p1" / "store")
+    assert a.keys() == b.keys() and len(a) == 5
+    assert a == b

@@ -1,0 +1,351 @@
+"""Table 1: RMSE (mean ± std) of SR (BO), SR (Random), SR (BO-GP), the GP and linear regression.
+
+Usage::
+
+    python -m analysis.table1 [--store results/store] [--out results/analysis]
+                              [--experiment table1] [--n-samples 140] [--parsimony 1e-4]
+
+Reads the records of experiment ``table1`` with status ``ok`` and ``n_samples`` = 140; SR
+records must also have parsimony 1e-4 (baselines have none). For each protocol found it writes
+``<out>/table1/<protocol>/``:
+
+- ``table1.csv`` / ``table1.md`` / ``table1.tex``: one row per model x dataset (paper order)
+  plus an ``Average`` row (mean of the row means); best / second-best SR mean per row in bold /
+  underline (LaTeX) or ``**`` / ``_`` (Markdown), as in the paper (SR columns only, compared on
+  unrounded means; ties for best are all bold, as in the authors' ``latex_utils.py``; the
+  Average row is not marked). CSV columns: ``<method>_mean``, ``<method>_std``, ``<method>_n``
+  (runs; in the Average row: rows averaged), ``best``, ``second_best`` (method keys).
+- ``comparison.csv`` / ``comparison.md``: each of the 200 published cells (40 rows x 5 columns)
+  beside the reproduced one, the difference, and whether the reproduced mean lies inside the
+  published mean ± std; a summary (cells that agree, the ordering of the column averages) and
+  the list of missing cells.
+
+Statistics. The mean and standard deviation are taken over all runs of a cell (5 sampling
+seeds x 3 SR seeds for SR, 5 sampling seeds for the baselines, whose ``sr_seed`` is null). The
+standard deviation is the *sample* standard deviation (``ddof=1``): the authors' table script
+computes ``df_error_metrics["rmse_test"].std(axis=0)`` on a pandas Series, whose default is
+``ddof=1`` (automl/symbolic-explanations-hpo, the script that calls
+``utils.latex_utils.generate_result_table``). A cell with a single run has no std (shown as –).
+
+Agreement. The published figures are rounded to 3 decimals, so a reproduced mean counts as
+inside when, rounded to 3 decimals like the paper, it lies in ``[pub_mean - pub_std,
+pub_mean + pub_std]`` (a printed std of 0.000 then means "the same printed mean").
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.common import (
+    DATASET_NAMES, DATASET_ORDER, METHOD_ORDER, MODEL_HPS, MODEL_NAMES, MODEL_ORDER,
+    PUBLISHED_TABLE1, SR_METHOD_ORDER, Report, check_experiment, check_store, dataset_name, fmt,
+    is_close, latex_escape, load_ok, make_parser, markdown_table, method_label, model_dataset_cells,
+    model_name, run_cli, write_csv, write_text,
+)
+from symexp.errors import SymexpError
+
+DEFAULT_EXPERIMENT = "table1"
+DEFAULT_N_SAMPLES = 140
+DEFAULT_PARSIMONY = 1e-4
+DDOF = 1  # sample standard deviation, as pandas' default used by the authors
+PUBLISHED_AVERAGES = {
+    "sr_bo": 0.0412, "sr_random": 0.0306, "sr_bo_gp": 0.0274,
+    "gp_baseline": 0.0200, "linear_regression": 0.0503,
+}
+PUBLISHED_DECIMALS = 3
+AVERAGE = "Average"
+
+
+# -- statistics ----------------------------------------------------------------------------
+def select_records(ok: pd.DataFrame, n_samples: int = DEFAULT_N_SAMPLES,
+                   parsimony: float = DEFAULT_PARSIMONY) -> pd.DataFrame:
+    """The ok records that enter Table 1: n = ``n_samples``; SR also parsimony = ``parsimony``."""
+    if len(ok) == 0:
+        return ok
+    sel = ok[ok["method"].isin(METHOD_ORDER) & (ok["n_samples"] == n_samples)]
+    is_sr = sel["method"].isin(SR_METHOD_ORDER)
+    return sel[~is_sr | is_close(sel["parsimony"], parsimony)]
+
+
+def cell_stats(sel: pd.DataFrame) -> pd.DataFrame:
+    """Long table: protocol, model, dataset, method, mean, std (ddof=1), n."""
+    cols = ["protocol", "model", "dataset", "method", "mean", "std", "n"]
+    if len(sel) == 0:
+        return pd.DataFrame(columns=cols)
+    g = sel.groupby(["protocol", "model", "dataset", "method"], sort=False)["test_rmse"]
+    out = g.agg(mean="mean", std=lambda s: s.std(ddof=DDOF), n="count").reset_index()
+    return out[cols]
+
+
+def mark_best(means: dict[str, float]) -> tuple[list[str], list[str]]:
+    """Best and second-best SR methods of one row (smallest mean RMSE), like the paper.
+
+    As in the authors' ``bold_extreme_values``: every method equal to the minimum is best; the
+    second-best value is the second-smallest entry (``np.partition(values, 1)[1]``), underlined
+    only if it differs from the best.
+    """
+    vals = {m: v for m, v in means.items() if m in SR_METHOD_ORDER and v is not None and math.isfinite(v)}
+    if not vals:
+        return [], []
+    arr = np.array(list(vals.values()))
+    best_v = arr.min()
+    best = [m for m in SR_METHOD_ORDER if m in vals and vals[m] == best_v]
+    if len(arr) < 2:
+        return best, []
+    second_v = np.partition(arr, 1)[1]
+    second = [m for m in SR_METHOD_ORDER if m in vals and vals[m] == second_v and second_v != best_v]
+    return best, second
+
+
+def build_table(stats: pd.DataFrame, cells: list[tuple[str, str]]) -> pd.DataFrame:
+    """Wide table of one protocol: rows = ``cells`` + Average; per method mean, std, n."""
+    idx = {(r.model, r.dataset, r.method): r for r in stats.itertuples(index=False)}
+    rows = []
+    for model, dataset in cells:
+        row: dict[str, object] = {
+            "model": model_name(model), "hyperparameters": ", ".join(MODEL_HPS.get(model, ())),
+            "dataset": dataset_name(dataset), "model_key": model, "dataset_key": dataset,
+        }
+        means = {}
+        for m in METHOD_ORDER:
+            r = idx.get((model, dataset, m))
+            row[f"{m}_mean"] = float(r.mean) if r is not None else np.nan
+            row[f"{m}_std"] = float(r.std) if r is not None else np.nan
+            row[f"{m}_n"] = int(r.n) if r is not None else 0
+            means[m] = row[f"{m}_mean"]
+        best, second = mark_best(means)
+        row["best"] = ",".join(best)
+        row["second_best"] = ",".join(second)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    avg: dict[str, object] = {"model": AVERAGE, "hyperparameters": "", "dataset": "",
+                              "model_key": "", "dataset_key": "", "best": "", "second_best": ""}
+    for m in METHOD_ORDER:
+        col = table[f"{m}_mean"] if len(table) else pd.Series(dtype=float)
+        avg[f"{m}_mean"] = float(col.mean()) if col.notna().any() else np.nan
+        avg[f"{m}_std"] = np.nan
+        avg[f"{m}_n"] = int(col.notna().sum())  # rows that enter the average
+    table = pd.concat([table, pd.DataFrame([avg])], ignore_index=True)
+    ordered = ["model", "hyperparameters", "dataset"]
+    ordered += [f"{m}_{s}" for m in METHOD_ORDER for s in ("mean", "std", "n")]
+    ordered += ["best", "second_best", "model_key", "dataset_key"]
+    return table[ordered]
+
+
+# -- rendering -----------------------------------------------------------------------------
+def _cell_text(row: pd.Series, m: str, style: str) -> str:
+    mean, std = row[f"{m}_mean"], row[f"{m}_std"]
+    if row["model"] == AVERAGE:
+        return fmt(mean, 4)
+    if not np.isfinite(mean):
+        return "–"
+    mean_s = fmt(mean, PUBLISHED_DECIMALS)
+    best = m in str(row["best"]).split(",")
+    second = m in str(row["second_best"]).split(",")
+    if style == "md":
+        mean_s = f"**{mean_s}**" if best else f"_{mean_s}_" if second else mean_s
+        pm = " ± "
+    else:
+        mean_s = rf"\textbf{{{mean_s}}}" if best else rf"\underline{{{mean_s}}}" if second else mean_s
+        pm = r" $\pm$ "
+    return mean_s + (pm + fmt(std, PUBLISHED_DECIMALS) if np.isfinite(std) else "")
+
+
+def to_markdown(table: pd.DataFrame, title: str) -> str:
+    header = ["Model", "Hyperparameters", "Dataset"] + [method_label(m) for m in METHOD_ORDER]
+    rows, prev = [], None
+    for _, r in table.iterrows():
+        first = r["model"] != prev
+        prev = r["model"]
+        rows.append([r["model"] if first else "", r["hyperparameters"] if first else "", r["dataset"]]
+                    + [_cell_text(r, m, "md") for m in METHOD_ORDER])
+    legend = ("RMSE between predicted and true cost, mean ± std (ddof=1) over sampling seeds x SR "
+              "seeds; **best** / _second best_ SR mean per row. Average: mean of the row means.")
+    return f"# {title}\n\n{legend}\n\n" + markdown_table(header, rows, ["l", "l", "l"] + ["r"] * 5) + "\n"
+
+
+def to_latex(table: pd.DataFrame, caption: str) -> str:
+    cols = "lll" + "r" * len(METHOD_ORDER)
+    head = " & ".join(["Model", "Hyperparameters", "Dataset"] + [method_label(m) for m in METHOD_ORDER])
+    lines = [r"% Requires \usepackage{booktabs}", r"\begin{table}[t]", r"\centering", r"\small",
+             rf"\begin{{tabular}}{{{cols}}}", r"\toprule", head + r" \\", r"\midrule"]
+    prev = None
+    for _, r in table.iterrows():
+        if r["model"] == AVERAGE:
+            lines.append(r"\midrule")
+            cells = [AVERAGE, "", ""]
+        else:
+            first = r["model"] != prev
+            if first and prev is not None:
+                lines.append(r"\midrule")
+            cells = [latex_escape(r["model"]) if first else "",
+                     latex_escape(r["hyperparameters"]) if first else "", latex_escape(r["dataset"])]
+        prev = r["model"]
+        cells += [_cell_text(r, m, "tex") for m in METHOD_ORDER]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", r"\label{tab:rmse}",
+              r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+# -- comparison with the paper -------------------------------------------------------------
+def load_published(path: Path = PUBLISHED_TABLE1) -> pd.DataFrame:
+    """The published table with our model/dataset keys added (``model_key``, ``dataset_key``)."""
+    pub = pd.read_csv(path)
+    inv_model = {v: k for k, v in MODEL_NAMES.items()}
+    inv_data = {v: k for k, v in DATASET_NAMES.items()}
+    pub["model_key"] = pub["model"].map(inv_model)
+    pub["dataset_key"] = pub["dataset"].map(inv_data)
+    if pub["model_key"].isna().any() or pub["dataset_key"].isna().any():
+        raise SymexpError(f"{path}: unrecognised model or dataset names")
+    return pub
+
+
+def inside_published(ours_mean: float, pub_mean: float, pub_std: float) -> bool:
+    """Reproduced mean, rounded like the paper, inside published mean ± std."""
+    r = round(float(ours_mean), PUBLISHED_DECIMALS)
+    return bool(abs(r - pub_mean) <= pub_std + 1e-9)
+
+
+def compare(stats: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """One row per published cell: published and reproduced mean/std, difference, agreement."""
+    idx = {(r.model, r.dataset, r.method): r for r in stats.itertuples(index=False)}
+    rows = []
+    for _, p in published.iterrows():
+        for m in METHOD_ORDER:
+            r = idx.get((p["model_key"], p["dataset_key"], m))
+            pm, ps = float(p[f"{m}_mean"]), float(p[f"{m}_std"])
+            row = {"model": p["model"], "dataset": p["dataset"], "method": m, "column": method_label(m),
+                   "published_mean": pm, "published_std": ps,
+                   "reproduced_mean": np.nan, "reproduced_std": np.nan, "reproduced_n": 0,
+                   "difference": np.nan, "inside": None, "status": "missing"}
+            if r is not None and np.isfinite(r.mean):
+                row.update(reproduced_mean=float(r.mean), reproduced_std=float(r.std), reproduced_n=int(r.n),
+                           difference=float(r.mean) - pm, inside=inside_published(r.mean, pm, ps),
+                           status="agree" if inside_published(r.mean, pm, ps) else "differs")
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ordering_summary(cmp: pd.DataFrame) -> dict[str, object]:
+    """Column-average ordering, published vs reproduced (over the rows complete in all columns)."""
+    pub_order = sorted(METHOD_ORDER, key=lambda m: PUBLISHED_AVERAGES[m])
+    keyed = cmp.set_index(["model", "dataset", "method"])
+    wide = keyed["reproduced_mean"].unstack("method").reindex(columns=list(METHOD_ORDER))
+    complete = wide.dropna()
+    out: dict[str, object] = {"published_order": pub_order, "n_complete_rows": len(complete)}
+    if len(complete) == 0:
+        out.update(reproduced_order=None, holds=None, reproduced_averages=None, published_averages_same_rows=None)
+        return out
+    avgs = complete.mean()
+    pubwide = keyed["published_mean"].unstack("method").reindex(columns=list(METHOD_ORDER))
+    pub_same = pubwide.loc[complete.index].mean()
+    rep_order = sorted(METHOD_ORDER, key=lambda m: avgs[m])
+    out.update(reproduced_order=rep_order, holds=rep_order == pub_order,
+               reproduced_averages={m: float(avgs[m]) for m in METHOD_ORDER},
+               published_averages_same_rows={m: float(pub_same[m]) for m in METHOD_ORDER})
+    return out
+
+
+def comparison_markdown(cmp: pd.DataFrame, order: dict[str, object], title: str) -> tuple[str, list[str]]:
+    n_total = len(cmp)
+    n_agree = int((cmp["status"] == "agree").sum())
+    n_diff = int((cmp["status"] == "differs").sum())
+    missing = [f"{r.model} / {r.dataset} / {r.column}" for r in cmp.itertuples() if r.status == "missing"]
+    lines = [f"# {title}", "",
+             f"**Cells that agree: {n_agree} of {n_total}** (reproduced mean, rounded to 3 decimals, inside "
+             f"published mean ± std); differ: {n_diff}; missing: {len(missing)}.", ""]
+    po = " < ".join(method_label(m) for m in order["published_order"])
+    lines.append(f"Published ordering of the column averages (all 40 rows): {po} "
+                 f"({', '.join(f'{method_label(m)} {PUBLISHED_AVERAGES[m]:.4f}' for m in METHOD_ORDER)}).")
+    if order["reproduced_order"] is None:
+        lines.append("Reproduced ordering: cannot be assessed (no row has all five columns).")
+    else:
+        ro = " < ".join(method_label(m) for m in order["reproduced_order"])
+        ra, pa = order["reproduced_averages"], order["published_averages_same_rows"]
+        lines.append(f"Reproduced ordering over the {order['n_complete_rows']} row(s) complete in all five columns: "
+                     f"{ro} ({', '.join(f'{method_label(m)} {ra[m]:.4f}' for m in METHOD_ORDER)}; published over "
+                     f"the same rows: {', '.join(f'{pa[m]:.4f}' for m in METHOD_ORDER)}).")
+        lines.append(f"**Paper's ordering holds: {'yes' if order['holds'] else 'no'}.**")
+    lines.append("")
+    header = ["Model", "Dataset"] + [method_label(m) for m in METHOD_ORDER]
+    rows, prev = [], None
+    for (model, dataset), grp in cmp.groupby(["model", "dataset"], sort=False):
+        cells = []
+        for m in METHOD_ORDER:
+            r = grp[grp["method"] == m].iloc[0]
+            pub = f"{r.published_mean:.3f} ± {r.published_std:.3f}"
+            if r.status == "missing":
+                cells.append(f"{pub} / – (missing)")
+            else:
+                mark = "✓" if r.status == "agree" else "✗"
+                cells.append(f"{pub} / {r.reproduced_mean:.3f} ({r.difference:+.3f}) {mark}")
+        rows.append([model if model != prev else "", dataset] + cells)
+        prev = model
+    lines += ["Each cell: published mean ± std / reproduced mean (reproduced − published) ✓ inside, ✗ outside.", "",
+              markdown_table(header, rows, ["l", "l"] + ["r"] * 5), ""]
+    if missing:
+        lines += [f"## Missing cells ({len(missing)})", ""] + [f"- {m}" for m in missing] + [""]
+    return "\n".join(lines), missing
+
+
+# -- builder -------------------------------------------------------------------------------
+def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, n_samples: int = DEFAULT_N_SAMPLES,
+          parsimony: float = DEFAULT_PARSIMONY, published_path: Path = PUBLISHED_TABLE1) -> Report:
+    """Build Table 1 and its comparison for every protocol in ``experiment``; never raises on missing data."""
+    rep = Report("table1")
+    all_df, ok = load_ok(store, experiment)
+    sel = select_records(ok, n_samples, parsimony)
+    published = load_published(published_path)
+    if len(all_df) == 0:
+        rep.missing.append(f"no records for experiment {experiment!r} in {store} (all 200 cells missing)")
+        return rep
+    n_failed = int((all_df["status"] != "ok").sum())
+    if n_failed:
+        rep.notes.append(f"{n_failed} record(s) with status != ok ignored")
+    if len(sel) == 0:
+        rep.missing.append(f"no ok records with n_samples={n_samples} (SR: parsimony={parsimony:g}) "
+                           f"in experiment {experiment!r} (all 200 cells missing)")
+        return rep
+    stats = cell_stats(sel)
+    for protocol in sorted(stats["protocol"].unique()):
+        st = stats[stats["protocol"] == protocol]
+        cells = model_dataset_cells(st)
+        table = build_table(st, cells)
+        d = out / "table1" / protocol
+        title = f"Table 1 — RMSE (experiment {experiment}, protocol {protocol}, n={n_samples}, parsimony={parsimony:g})"
+        rep.add(write_csv(d / "table1.csv", table),
+                write_text(d / "table1.md", to_markdown(table, title)),
+                write_text(d / "table1.tex", to_latex(table, latex_escape(title.replace("—", "--")))))
+        cmp = compare(st, published)
+        order = ordering_summary(cmp)
+        md, missing = comparison_markdown(cmp, order, f"Table 1 vs the paper (protocol {protocol})")
+        rep.add(write_csv(d / "comparison.csv", cmp), write_text(d / "comparison.md", md))
+        n_agree = int((cmp["status"] == "agree").sum())
+        holds = order["holds"]
+        rep.notes.append(f"[{protocol}] {n_agree} of {len(cmp)} published cells agree; {len(missing)} missing; "
+                         f"paper's column-average ordering holds: "
+                         f"{'n/a' if holds is None else 'yes' if holds else 'no'}")
+        rep.missing += [f"[{protocol}] {m}" for m in missing]
+    return rep
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = make_parser("analysis.table1", "Table 1 (RMSE of SR variants and baselines) and its comparison with the paper.",
+                    DEFAULT_EXPERIMENT)
+    p.add_argument("--n-samples", type=int, default=DEFAULT_N_SAMPLES, help="sample size n (default: 140)")
+    p.add_argument("--parsimony", type=float, default=DEFAULT_PARSIMONY, help="SR parsimony (default: 1e-4)")
+    args = p.parse_args(argv)
+    store = check_store(args.store)
+    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
+    rep = build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.n_samples, args.parsimony)
+    print(rep.text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -283,3 +283,22 @@ class Report:
             if len(self.missing) > max_missing:
                 lines.append(f"     ... and {len(self.missing) - max_missing} more (see the report files)")
         return "\n".join(lines)
+
+
+def facet_axes(n_panels: int, ncols: int = 4, panel: tuple[float, float] = (3.6, 2.9), layout: str | None = None):
+    """A figure with ``n_panels`` axes in rows of ``ncols`` (unused axes removed)."""
+    import matplotlib.pyplot as plt
+
+    ncols = max(1, min(ncols, n_panels))
+    nrows = max(1, math.ceil(n_panels / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), squeeze=False,
+                             layout=layout)
+    flat = list(axes.ravel())
+    for ax in flat[n_panels:]:
+        fig.delaxes(ax)
+    return fig, flat[:n_panels]
+
+
+def panel_title(model: str, dataset: str) -> str:
+    hps = MODEL_HPS.get(model)
+    return f"{model_name(model)}" + (f" ({', '.join(hps)})" if hps else "") + f"\n{dataset_name(dataset)}"

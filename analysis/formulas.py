@@ -1,0 +1,357 @@
+"""Formulas table (median-RMSE formula per model x dataset) and expression trees (paper Fig. 1).
+
+Usage::
+
+    python -m analysis.formulas [--store results/store] [--out results/analysis]
+                                [--experiment table1] [--method sr_bo_gp|sr_random|sr_bo|all]
+                                [--n-samples 140] [--parsimony 1e-4] [--no-trees]
+    python -m analysis.formulas --formula "0.078*exp((alpha/batch_size)**0.25)" \\
+                                --hyperparameters alpha,batch_size [--out DIR]
+
+For each protocol, model x dataset and SR method, the *median-RMSE run* is the run at position
+``(k - 1) // 2`` (the lower median) of the cell's ``k`` ok SR runs with a formula, sorted by test
+RMSE (ties by sampling seed, SR seed). Written to ``<out>/formulas/<protocol>/``:
+
+- ``formulas.csv`` / ``formulas.md`` / ``formulas.tex``: model, hyperparameters, dataset, method,
+  runs, the median run's seeds, test RMSE, complexity (operation count) and formula;
+- ``trees/<method>_<model>_<dataset>.png/.pdf``: the expression tree of that formula.
+
+Always written (no records needed): ``<out>/formulas/figure1_example.png/.pdf``, the tree of the
+paper's Fig. 1 formula ``0.078 * exp((alpha / batch_size) ** 0.25)`` (4 operations, Appendix B).
+
+Formulas are parsed with ``sympy.sympify`` with every hyperparameter name bound to a plain
+``Symbol`` (so ``gamma``, ``C``, ``eta`` ... are variables, not SymPy functions). Trees are drawn
+with matplotlib only: a tidy layout where leaves are spaced evenly left to right and each operator
+sits above the middle of its children. For readability, SymPy's internal forms are shown as
+written: ``a * b**-1`` as ``a ÷ b``, ``x**(1/2)`` as ``sqrt``, ``a + (-1)*b`` as ``a − b``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.common import (
+    DATASET_ORDER, MODEL_HPS, MODEL_ORDER, SR_METHOD_ORDER, Report, check_experiment, check_store, dataset_name,
+    fmt, is_close, latex_escape, load_ok, make_parser, markdown_table, method_label, model_name, order_keys,
+    run_cli, save_figure, set_style, write_csv, write_text,
+)
+from symexp.errors import SymexpError
+
+DEFAULT_EXPERIMENT = "table1"
+DEFAULT_METHOD = "sr_bo_gp"
+DEFAULT_N_SAMPLES = 140
+DEFAULT_PARSIMONY = 1e-4
+FIGURE1_FORMULA = "0.078*exp((alpha/batch_size)**0.25)"  # Appendix B: 4 operations
+FIGURE1_HPS = ("alpha", "batch_size")
+
+
+# -- parsing -------------------------------------------------------------------------------
+def parse_formula(formula: str, hyperparameters) -> "sympy.Expr":  # noqa: F821
+    """``formula`` as a SymPy expression, hyperparameter names bound to plain symbols."""
+    import sympy
+
+    names = [str(h) for h in (hyperparameters or [])]
+    local = {n: sympy.Symbol(n) for n in names}
+    try:
+        return sympy.sympify(formula, locals=local)
+    except (sympy.SympifyError, SyntaxError, TypeError, ValueError) as exc:
+        raise SymexpError(f"cannot parse formula {formula!r}: {exc}") from None
+
+
+def count_ops(expr) -> int:
+    import sympy
+
+    return int(sympy.count_ops(expr))
+
+
+# -- expression tree -----------------------------------------------------------------------
+@dataclass
+class Node:
+    label: str
+    kind: str  # "op", "var", "const"
+    children: list["Node"] = field(default_factory=list)
+    x: float = 0.0
+    depth: int = 0
+
+
+def _number_label(e) -> str:
+    import sympy
+
+    if isinstance(e, sympy.Integer):
+        return str(int(e))
+    if isinstance(e, sympy.Rational):
+        return f"{e.p}/{e.q}"
+    v = float(e)
+    return f"{v:.4g}"
+
+
+def expr_to_tree(e) -> Node:
+    """A display tree of a SymPy expression (subtraction, division and sqrt written out)."""
+    import sympy
+
+    if e.is_Symbol:
+        return Node(str(e), "var")
+    if e.is_Number or e in (sympy.pi, sympy.E):
+        if e.is_Number and e.is_negative:
+            return Node("−", "op", [expr_to_tree(-e)]) if not e.is_Float else Node(_number_label(e), "const")
+        return Node(_number_label(e) if e.is_Number else str(e), "const")
+    if isinstance(e, sympy.Add):
+        pos = [a for a in e.args if not a.could_extract_minus_sign()]
+        neg = [-a for a in e.args if a.could_extract_minus_sign()]
+        if not neg:
+            return Node("+", "op", [expr_to_tree(a) for a in pos])
+        if not pos:
+            return Node("−", "op", [expr_to_tree(sympy.Add(*neg, evaluate=False))])
+        left = pos[0] if len(pos) == 1 else sympy.Add(*pos, evaluate=False)
+        right = neg[0] if len(neg) == 1 else sympy.Add(*neg, evaluate=False)
+        return Node("−", "op", [expr_to_tree(left), expr_to_tree(right)])
+    if isinstance(e, sympy.Mul):
+        args = list(e.args)
+        if args and args[0] == -1:
+            rest = args[1:]
+            inner = rest[0] if len(rest) == 1 else sympy.Mul(*rest, evaluate=False)
+            return Node("−", "op", [expr_to_tree(inner)])
+        num, den = [], []
+        for a in args:
+            if isinstance(a, sympy.Pow) and a.exp.is_Number and a.exp.is_negative:
+                den.append(sympy.Pow(a.base, -a.exp, evaluate=False) if a.exp != -1 else a.base)
+            elif isinstance(a, sympy.Rational) and not isinstance(a, sympy.Integer) and a.p == 1:
+                den.append(sympy.Integer(a.q))
+            else:
+                num.append(a)
+        if den:
+            n = sympy.Integer(1) if not num else num[0] if len(num) == 1 else sympy.Mul(*num, evaluate=False)
+            d = den[0] if len(den) == 1 else sympy.Mul(*den, evaluate=False)
+            return Node("÷", "op", [expr_to_tree(n), expr_to_tree(d)])
+        return Node("×", "op", [expr_to_tree(a) for a in args])
+    if isinstance(e, sympy.Pow):
+        if e.exp == sympy.Rational(1, 2):
+            return Node("sqrt", "op", [expr_to_tree(e.base)])
+        if e.exp.is_Number and e.exp.is_negative:
+            inv = e.base if e.exp == -1 else sympy.Pow(e.base, -e.exp, evaluate=False)
+            return Node("÷", "op", [Node("1", "const"), expr_to_tree(inv)])
+        return Node("^", "op", [expr_to_tree(e.base), expr_to_tree(e.exp)])
+    if isinstance(e, sympy.Abs):
+        return Node("abs", "op", [expr_to_tree(e.args[0])])
+    if isinstance(e, sympy.Function) or e.args:
+        name = getattr(e.func, "__name__", type(e).__name__)
+        return Node(name, "op", [expr_to_tree(a) for a in e.args])
+    return Node(str(e), "const")
+
+
+def layout(root: Node) -> tuple[int, int]:
+    """Set ``x`` and ``depth`` of every node; returns (number of leaves, maximum depth)."""
+    counter = [0]
+    max_depth = [0]
+
+    def visit(n: Node, depth: int) -> None:
+        n.depth = depth
+        max_depth[0] = max(max_depth[0], depth)
+        if not n.children:
+            n.x = float(counter[0])
+            counter[0] += 1
+            return
+        for c in n.children:
+            visit(c, depth + 1)
+        n.x = 0.5 * (n.children[0].x + n.children[-1].x)
+
+    visit(root, 0)
+    return counter[0], max_depth[0]
+
+
+def n_operations(root: Node) -> int:
+    return (1 if root.children else 0) + sum(n_operations(c) for c in root.children)
+
+
+def draw_tree(expr, base: Path, title: str | None = None) -> list[Path]:
+    """Draw the expression tree of ``expr`` to ``base.png`` / ``base.pdf``."""
+    import matplotlib.pyplot as plt
+    import sympy
+
+    root = expr_to_tree(expr)
+    n_leaves, depth = layout(root)
+    width = max(3.0, 1.1 * n_leaves + 1.0)
+    height = max(2.2, 1.0 * (depth + 1) + 0.9)
+    fig, ax = plt.subplots(figsize=(width, height))
+    colors = {"op": ("#DCE6F2", "#4C72B0"), "var": ("#E5F2E0", "#55A868"), "const": ("#F5F5F5", "#8C8C8C")}
+
+    def edges(n: Node) -> None:
+        for c in n.children:
+            ax.plot([n.x, c.x], [-n.depth, -c.depth], color="0.45", linewidth=1.1, zorder=1)
+            edges(c)
+
+    def nodes(n: Node) -> None:
+        face, edge = colors[n.kind]
+        style = "round,pad=0.35" if n.kind != "op" else "circle,pad=0.3"
+        label = n.label.replace("_", " ") if n.kind == "var" else n.label
+        ax.text(n.x, -n.depth, label, ha="center", va="center", fontsize=11, zorder=2,
+                fontstyle="italic" if n.kind == "var" else "normal",
+                bbox=dict(boxstyle=style, facecolor=face, edgecolor=edge, linewidth=1.2))
+        for c in n.children:
+            nodes(c)
+
+    edges(root)
+    nodes(root)
+    ax.set_xlim(-0.8, max(n_leaves - 1, 0) + 0.8)
+    ax.set_ylim(-depth - 0.6, 0.6)
+    ax.axis("off")
+    ops = count_ops(expr)
+    ax.set_title(title or f"${sympy.latex(expr)}$  ({ops} operations)", fontsize=11)
+    return save_figure(fig, base)
+
+
+# -- table ---------------------------------------------------------------------------------
+def select_records(ok: pd.DataFrame, methods: list[str], n_samples: int | None, parsimony: float | None) -> pd.DataFrame:
+    if len(ok) == 0:
+        return ok
+    sel = ok[ok["method"].isin(methods)]
+    if n_samples is not None:
+        sel = sel[sel["n_samples"] == n_samples]
+    if parsimony is not None:
+        sel = sel[is_close(sel["parsimony"], parsimony)]
+    return sel[sel["formula"].notna() & (sel["formula"].astype(str).str.len() > 0)]
+
+
+def median_run(runs: pd.DataFrame) -> pd.Series:
+    """The lower-median run by test RMSE (ties broken by sampling seed, then SR seed)."""
+    r = runs.assign(_sr=pd.to_numeric(runs["sr_seed"], errors="coerce").fillna(-1),
+                    _ss=pd.to_numeric(runs["sampling_seed"], errors="coerce").fillna(-1))
+    r = r.sort_values(["test_rmse", "_ss", "_sr"], kind="stable")
+    return r.iloc[(len(r) - 1) // 2]
+
+
+def formulas_table(sel: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for model in order_keys(sel["model"].unique(), MODEL_ORDER):
+        sm = sel[sel["model"] == model]
+        for dataset in order_keys(sm["dataset"].unique(), DATASET_ORDER):
+            sd = sm[sm["dataset"] == dataset]
+            for method in order_keys(sd["method"].unique(), SR_METHOD_ORDER):
+                runs = sd[sd["method"] == method]
+                r = median_run(runs)
+                hps = r["hyperparameters"] if isinstance(r["hyperparameters"], list | tuple) else MODEL_HPS.get(model, ())
+                rows.append({
+                    "model": model_name(model), "hyperparameters": ", ".join(hps), "dataset": dataset_name(dataset),
+                    "method": method, "n_runs": len(runs), "sampling_seed": r["sampling_seed"],
+                    "sr_seed": r["sr_seed"], "n_samples": r["n_samples"], "parsimony": r["parsimony"],
+                    "test_rmse": float(r["test_rmse"]),
+                    "complexity": r["complexity"] if pd.notna(r["complexity"]) else np.nan,
+                    "formula": str(r["formula"]),
+                    "formula_latex": r["formula_latex"] if isinstance(r["formula_latex"], str) else "",
+                    "model_key": model, "dataset_key": dataset, "_hps": list(hps),
+                })
+    cols = ["model", "hyperparameters", "dataset", "method", "n_runs", "sampling_seed", "sr_seed", "n_samples",
+            "parsimony", "test_rmse", "complexity", "formula", "formula_latex", "model_key", "dataset_key", "_hps"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _latex_formula(row: pd.Series) -> str:
+    if row["formula_latex"]:
+        return f"${row['formula_latex']}$"
+    try:
+        import sympy
+
+        return f"${sympy.latex(parse_formula(row['formula'], row['_hps']))}$"
+    except SymexpError:
+        return r"\texttt{" + latex_escape(row["formula"]) + "}"
+
+
+def to_markdown(t: pd.DataFrame, title: str) -> str:
+    head = ["Model", "Hyperparameters", "Dataset", "Method", "Runs", "Median run (seed/SR seed)", "RMSE",
+            "Operations", "Formula"]
+    rows = [[r["model"], r["hyperparameters"], r["dataset"], method_label(r["method"]), str(r["n_runs"]),
+             f"{r['sampling_seed']}/{'–' if pd.isna(r['sr_seed']) else int(r['sr_seed'])}", fmt(r["test_rmse"], 4),
+             fmt(r["complexity"], 0), f"`{r['formula']}`"] for _, r in t.iterrows()]
+    return (f"# {title}\n\nFormula of the median-RMSE run among each cell's SR runs.\n\n"
+            + markdown_table(head, rows, ["l"] * 5 + ["l", "r", "r", "l"]) + "\n")
+
+
+def to_latex(t: pd.DataFrame, caption: str) -> str:
+    lines = [r"% Requires \usepackage{booktabs}", r"\begin{table}[t]", r"\centering", r"\small",
+             r"\begin{tabular}{llllrrl}", r"\toprule",
+             r"Model & Dataset & Method & Runs & RMSE & Ops & Formula \\", r"\midrule"]
+    for _, r in t.iterrows():
+        lines.append(" & ".join([latex_escape(r["model"]), latex_escape(r["dataset"]),
+                                 latex_escape(method_label(r["method"])), str(r["n_runs"]), fmt(r["test_rmse"], 4),
+                                 fmt(r["complexity"], 0), _latex_formula(r)]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", r"\label{tab:formulas}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+# -- builder -------------------------------------------------------------------------------
+def build_figure1(out: Path) -> list[Path]:
+    set_style()
+    expr = parse_formula(FIGURE1_FORMULA, FIGURE1_HPS)
+    return draw_tree(expr, out / "formulas" / "figure1_example",
+                     title=f"Fig. 1 example: $s = {__import__('sympy').latex(expr)}$ ({count_ops(expr)} operations)")
+
+
+def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods: list[str] | None = None,
+          n_samples: int | None = DEFAULT_N_SAMPLES, parsimony: float | None = DEFAULT_PARSIMONY,
+          trees: bool = True) -> Report:
+    rep = Report("formulas")
+    rep.add(build_figure1(out))
+    methods = methods or [DEFAULT_METHOD]
+    all_df, ok = load_ok(store, experiment)
+    if len(all_df) == 0:
+        rep.missing.append(f"no records for experiment {experiment!r} in {store} (formulas table not built)")
+        return rep
+    sel = select_records(ok, methods, n_samples, parsimony)
+    if len(sel) == 0:
+        rep.missing.append(f"no ok SR records with a formula for {', '.join(methods)} "
+                           f"(n={n_samples}, parsimony={parsimony}) in experiment {experiment!r}")
+        return rep
+    for protocol in sorted(sel["protocol"].unique()):
+        t = formulas_table(sel[sel["protocol"] == protocol])
+        d = out / "formulas" / protocol
+        title = f"Formulas (experiment {experiment}, protocol {protocol})"
+        rep.add(write_csv(d / "formulas.csv", t.drop(columns="_hps")), write_text(d / "formulas.md", to_markdown(t, title)),
+                write_text(d / "formulas.tex", to_latex(t, latex_escape(title))))
+        n_trees = 0
+        if trees:
+            for _, r in t.iterrows():
+                try:
+                    expr = parse_formula(r["formula"], r["_hps"])
+                except SymexpError as exc:
+                    rep.missing.append(f"[{protocol}] tree {r['model']} / {r['dataset']}: {exc}")
+                    continue
+                rep.add(draw_tree(expr, d / "trees" / f"{r['method']}_{r['model_key']}_{r['dataset_key']}",
+                                  title=f"{r['model']}, {r['dataset']} ({method_label(r['method'])}): "
+                                        f"RMSE {r['test_rmse']:.4f}, {count_ops(expr)} operations"))
+                n_trees += 1
+        rep.notes.append(f"[{protocol}] {len(t)} formula(s), {n_trees} tree(s)")
+    return rep
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = make_parser("analysis.formulas", "Median-RMSE formulas per model x dataset and expression trees (Fig. 1).",
+                    DEFAULT_EXPERIMENT)
+    p.add_argument("--method", default=DEFAULT_METHOD, choices=list(SR_METHOD_ORDER) + ["all"],
+                   help=f"SR method (default: {DEFAULT_METHOD})")
+    p.add_argument("--n-samples", type=int, default=DEFAULT_N_SAMPLES, help="sample size n (default: 140; 0 = any)")
+    p.add_argument("--parsimony", type=float, default=DEFAULT_PARSIMONY, help="parsimony (default: 1e-4; 0 = any)")
+    p.add_argument("--no-trees", action="store_true", help="skip the per-cell expression-tree figures")
+    p.add_argument("--formula", help="draw the tree of this formula only (to <out>/formulas/tree.png/pdf)")
+    p.add_argument("--hyperparameters", default="", help="comma-separated variable names of --formula")
+    args = p.parse_args(argv)
+    if args.formula:
+        set_style()
+        expr = parse_formula(args.formula, [h.strip() for h in args.hyperparameters.split(",") if h.strip()])
+        paths = draw_tree(expr, args.out / "formulas" / "tree")
+        print(f"{count_ops(expr)} operations; wrote {', '.join(map(str, paths))}")
+        return 0
+    store = check_store(args.store)
+    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
+    methods = list(SR_METHOD_ORDER) if args.method == "all" else [args.method]
+    rep = build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, methods,
+                args.n_samples or None, args.parsimony or None, trees=not args.no_trees)
+    print(rep.text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -240,12 +240,11 @@ def make_parser(prog: str, description: str, default_experiment: str | None) -> 
     return p
 
 
-def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
+def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None, prog: str = "analysis") -> int:
     """Call ``main``; a :class:`SymexpError` becomes one stderr line and exit status 2."""
     try:
         return main(argv)
     except SymexpError as exc:
-        prog = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] else "analysis"
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return 2
 

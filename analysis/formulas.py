@@ -292,9 +292,9 @@ def build_figure1(out: Path) -> list[Path]:
 
 def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods: list[str] | None = None,
           n_samples: int | None = DEFAULT_N_SAMPLES, parsimony: float | None = DEFAULT_PARSIMONY,
-          trees: bool = True) -> Report:
-    rep = Report("formulas")
-    rep.add(build_figure1(out))
+          trees: bool = True, subdir: str = "formulas") -> Report:
+    """Formulas table and trees of ``experiment`` into ``<out>/<subdir>/<protocol>/``."""
+    rep = Report(subdir)
     methods = methods or [DEFAULT_METHOD]
     all_df, ok = load_ok(store, experiment)
     if len(all_df) == 0:
@@ -307,7 +307,7 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods:
         return rep
     for protocol in sorted(sel["protocol"].unique()):
         t = formulas_table(sel[sel["protocol"] == protocol])
-        d = out / "formulas" / protocol
+        d = out / subdir / protocol
         title = f"Formulas (experiment {experiment}, protocol {protocol})"
         rep.add(write_csv(d / "formulas.csv", t.drop(columns="_hps")), write_text(d / "formulas.md", to_markdown(t, title)),
                 write_text(d / "formulas.tex", to_latex(t, latex_escape(title))))
@@ -347,11 +347,14 @@ def main(argv: list[str] | None = None) -> int:
     store = check_store(args.store)
     check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
     methods = list(SR_METHOD_ORDER) if args.method == "all" else [args.method]
+    fig1 = Report("figure1")
+    fig1.add(build_figure1(args.out))
     rep = build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, methods,
                 args.n_samples or None, args.parsimony or None, trees=not args.no_trees)
+    print(fig1.text())
     print(rep.text())
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(main))
+    raise SystemExit(run_cli(main, prog="analysis.formulas"))

@@ -1,0 +1,419 @@
+"""BO sampling: a SMAC run, its trajectory, and the GP it had trained after n evaluations.
+
+How SMAC is run
+---------------
+As in the paper's code: SMAC 2 ``BlackBoxFacade`` with its default surrogate (GP, constant x
+Matern 5/2 ARD + white noise, ``normalize_y``), EI, ``get_config_selector(retrain_after=1)``,
+Sobol initial design ``get_initial_design(n_configs_per_hyperparameter=8, max_ratio=0.25)`` and
+``Scenario(deterministic=True, n_trials=..., seed=seed)``. The loop is ask/tell, so symexp
+calls the objective itself (``objective(config, seed)`` with the seed SMAC chose) and stops
+after each snapshot size ``n``. SMAC writes only below ``workdir`` (its ``output_directory``
+and its working directory), with ``overwrite=True`` so it never asks questions; SMAC's logger
+is set to ERROR.
+
+GP snapshots
+------------
+The snapshot at ``n`` is the model SMAC trained on the first ``n`` evaluations: it is taken
+right after ``ask()`` for evaluation ``n + 1``, which is exactly when SMAC trains on those ``n``
+(warm-started kernel hyperparameters and model random state as in the run). For ``n =
+n_trials`` one extra ``ask()`` is made whose configuration is never evaluated. Taking snapshots
+therefore does not change the trajectory. (The paper's callback saved the model when the
+``n``-th configuration was *selected*, i.e. trained on ``n - 1`` evaluations; symexp's GP for
+``n`` is trained on the same ``n`` points as the BO training set for ``n``.) If SMAC did not
+train on exactly ``n`` points (``n`` inside the initial design), a deep copy of its model is
+trained instead ("refit"). Every snapshot is checked in the run to reproduce the live model's
+predictions bit for bit.
+
+Determinism
+-----------
+Two SMAC runs with the same seed diverge when ``PYTHONHASHSEED`` differs: SMAC iterates over
+sets of hashed objects (measured: runs on the 2-D test function under PYTHONHASHSEED 1 and 2
+agree on the Sobol design and differ from the first BO proposal on, in the 6th digit). So every
+SMAC run is executed in a fresh child interpreter (``python -m symexp.sampling._bo_worker``)
+with ``PYTHONHASHSEED=0``; the objective is pickled to it and the result comes back as JSON.
+The run is then a function of ``(objective, space, settings, seed)`` only, however the parent
+was launched. BLAS is single-threaded during SMAC's model fitting (``threadpoolctl``), so the
+core count does not matter either. ``isolate=False`` runs in the calling process instead
+(debugging only: the result then depends on that process's hash seed).
+
+Failed evaluations
+------------------
+An objective returning a non-finite cost is recorded as ``nan`` in ``BORun.y`` and told to SMAC
+as CRASHED with the worst finite cost seen so far (1.0 if none yet), which is what the GP then
+trains on.
+
+Variants: ``prefix`` (default) vs ``separate``
+----------------------------------------------
+SMAC's initial design has ``min(8 d, 0.25 n_trials)`` Sobol points (at least 1). For d = 2 a
+200-trial run starts with 16 Sobol points, but a 20-trial run with 5, a 40-trial run with 10
+and a 60-trial run with 15; from 80 trials on it is 16.
+
+* ``separate`` (the paper's code): for every snapshot size ``n`` whose initial design differs
+  from that of the ``n_trials`` run (``n < 80`` for d = 2 and 200 trials), a separate SMAC run
+  with ``n_trials = n`` and the same seed is made, and its trajectory and final GP are used for
+  ``n``; larger ``n`` are prefixes of the ``n_trials`` run. 20 + 40 + 60 + 200 = 320
+  evaluations per seed instead of 200, and four SMAC runs instead of one.
+* ``prefix``: one run of ``n_trials``; the training set and GP for ``n`` are its first ``n``
+  evaluations.
+
+Default: ``prefix``. It is one run per seed (5/8 of the evaluations and a quarter of the SMAC
+runs for the paper's settings), training sets are nested across ``n`` (learning curves then
+measure sample size alone, not a change of design), and the ``n``-prefix is exactly what a
+practitioner who stopped the 200-trial run at ``n`` has. The consequence: for ``n < 80`` (d = 2)
+a prefix has *more* space-filling Sobol points (all 16 of them at n = 20, 40, 60) and fewer
+model-guided points than a run planned for ``n`` (5 Sobol + 15 BO at n = 20), so its samples are
+more uniform and less concentrated near the optimum, and its GP is trained on a more uniform
+design. Table 1 (n = 140) is identical under both variants; only the learning curves at
+n < 80 differ. Use ``separate`` to reproduce the paper's curves exactly. A ``separate`` BORun
+also keeps all prefix snapshots of its main run, so both variants can be compared from one
+artefact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from symexp.errors import SymexpError, unknown_choice
+from symexp.sampling._bo_worker import initial_design_size, run_trajectory
+from symexp.sampling.gp import GPSnapshot, space_from_json, space_to_json
+from symexp.space import SearchSpace
+
+VARIANTS = ("prefix", "separate")
+RUN_FORMAT = 1
+WORKER_HASH_SEED = "0"
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class BOSettings:
+    """How SMAC is run (values come from the experiment config, ``conf/bo/*.yaml``)."""
+
+    n_trials: int = 200
+    snapshot_sizes: tuple[int, ...] = (20, 40, 60, 80, 100, 120, 140, 160, 180, 200)
+    initial_design_per_dim: int = 8
+    initial_design_max_ratio: float = 0.25
+    retrain_after: int = 1
+    deterministic: bool = True
+    variant: str = "prefix"
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.n_trials) or self.n_trials < 2:
+            raise SymexpError(f"bo.n_trials must be an integer >= 2, got {self.n_trials!r}")
+        sizes = self.snapshot_sizes
+        if isinstance(sizes, str) or not isinstance(sizes, list | tuple):
+            raise SymexpError(f"bo.snapshot_sizes must be a list of integers, got {sizes!r}")
+        if not all(_is_int(n) for n in sizes):
+            raise SymexpError(f"bo.snapshot_sizes must be integers, got {list(sizes)}")
+        sizes = tuple(int(n) for n in sizes)
+        if len(set(sizes)) != len(sizes):
+            raise SymexpError(f"bo.snapshot_sizes has duplicates: {list(sizes)}")
+        bad = [n for n in sizes if not 2 <= n <= self.n_trials]
+        if bad:
+            raise SymexpError(f"bo.snapshot_sizes {bad} outside [2, n_trials={self.n_trials}]")
+        object.__setattr__(self, "snapshot_sizes", tuple(sorted(sizes)))
+        object.__setattr__(self, "n_trials", int(self.n_trials))
+        if not _is_int(self.initial_design_per_dim) or self.initial_design_per_dim < 1:
+            raise SymexpError(f"bo.initial_design_per_dim must be an integer >= 1, got {self.initial_design_per_dim!r}")
+        r = self.initial_design_max_ratio
+        if isinstance(r, bool) or not isinstance(r, int | float) or not (0 < r <= 1):
+            raise SymexpError(f"bo.initial_design_max_ratio must be a number in (0, 1], got {r!r}")
+        object.__setattr__(self, "initial_design_max_ratio", float(r))
+        if not _is_int(self.retrain_after) or self.retrain_after < 1:
+            raise SymexpError(f"bo.retrain_after must be an integer >= 1, got {self.retrain_after!r}")
+        if not isinstance(self.deterministic, bool):
+            raise SymexpError(f"bo.deterministic must be true or false, got {self.deterministic!r}")
+        if self.variant not in VARIANTS:
+            raise unknown_choice("bo.variant", self.variant, VARIANTS)
+
+    def initial_design_size(self, dim: int, n_trials: int | None = None) -> int:
+        """Sobol initial-design size of a run of ``n_trials`` (default: this run's) in ``dim`` dims."""
+        return initial_design_size(dim, self.n_trials if n_trials is None else n_trials,
+                                   self.initial_design_per_dim, self.initial_design_max_ratio)
+
+    def separate_sizes(self, dim: int) -> tuple[int, ...]:
+        """Snapshot sizes that get their own SMAC run (``variant="separate"`` only)."""
+        if self.variant != "separate":
+            return ()
+        main = self.initial_design_size(dim)
+        return tuple(n for n in self.snapshot_sizes
+                     if n < self.n_trials and self.initial_design_size(dim, n) != main)
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["snapshot_sizes"] = list(self.snapshot_sizes)
+        return d
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BOSettings:
+        d = dict(data)
+        d["snapshot_sizes"] = tuple(d["snapshot_sizes"])
+        return cls(**d)
+
+
+@dataclass(eq=False)
+class BORun:
+    """A BO run: its evaluations in order, GP snapshots, and (``separate``) the smaller runs.
+
+    Attributes
+    ----------
+    space : SearchSpace
+    settings : BOSettings
+    seed : int
+        SMAC's scenario seed.
+    X : ndarray (n_trials, d)
+        Evaluated configurations, raw units, evaluation order.
+    y : ndarray (n_trials,)
+        Their costs (``nan`` for failed evaluations).
+    eval_seeds : ndarray (n_trials,) of int
+        The seed SMAC passed to the objective for each evaluation.
+    origins : list of str
+        SMAC's origin of each configuration ("Initial Design: Sobol", "Acquisition Function
+        Maximizer: Local Search", ...).
+    n_initial_design : int
+        Number of initial-design evaluations SMAC made.
+    n_failed : int
+    incumbent : dict or None
+        SMAC's incumbent configuration at the end of the run.
+    snapshots : dict[int, GPSnapshot]
+        GP trained on the first ``n`` evaluations, for every snapshot size.
+    separate : dict[int, BORun]
+        ``variant="separate"``: the run with ``n_trials = n`` for each such ``n``.
+    """
+
+    space: SearchSpace
+    settings: BOSettings
+    seed: int
+    X: np.ndarray
+    y: np.ndarray
+    eval_seeds: np.ndarray
+    origins: list[str]
+    n_initial_design: int
+    n_failed: int
+    incumbent: dict[str, float | int] | None
+    snapshots: dict[int, GPSnapshot]
+    separate: dict[int, BORun] = field(default_factory=dict)
+
+    @property
+    def n_trials(self) -> int:
+        return len(self.X)
+
+    def prefix(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``n`` evaluations ``(X (n, d), y (n,))`` of this run."""
+        if not _is_int(n) or not 1 <= n <= len(self.X):
+            raise SymexpError(f"BO prefix size must be in [1, {len(self.X)}], got {n!r}")
+        return self.X[:n].copy(), self.y[:n].copy()
+
+    # -- JSON ----------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": RUN_FORMAT,
+            "space": space_to_json(self.space),
+            "settings": self.settings.to_json(),
+            "seed": int(self.seed),
+            "X": [[float(v) for v in row] for row in self.X],
+            "y": [float(v) if math.isfinite(v) else None for v in self.y],
+            "eval_seeds": [int(s) for s in self.eval_seeds],
+            "origins": list(self.origins),
+            "n_initial_design": int(self.n_initial_design),
+            "n_failed": int(self.n_failed),
+            "incumbent": self.incumbent,
+            "snapshots": {str(n): s.to_json() for n, s in sorted(self.snapshots.items())},
+            "separate": {str(n): r.to_json() for n, r in sorted(self.separate.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BORun:
+        if data.get("format") != RUN_FORMAT:
+            raise SymexpError(f"unsupported BO run format {data.get('format')!r}; this version reads {RUN_FORMAT}")
+        space = space_from_json(data["space"])
+        return cls(
+            space=space,
+            settings=BOSettings.from_json(data["settings"]),
+            seed=int(data["seed"]),
+            X=np.array(data["X"], dtype=float).reshape(-1, space.dim),
+            y=np.array([np.nan if v is None else v for v in data["y"]], dtype=float),
+            eval_seeds=np.array(data["eval_seeds"], dtype=np.int64),
+            origins=list(data["origins"]),
+            n_initial_design=int(data["n_initial_design"]),
+            n_failed=int(data["n_failed"]),
+            incumbent=data["incumbent"],
+            snapshots={int(n): GPSnapshot.from_json(s) for n, s in data["snapshots"].items()},
+            separate={int(n): BORun.from_json(r) for n, r in data["separate"].items()},
+        )
+
+    @classmethod
+    def _from_trajectory(cls, result: Mapping[str, Any], space: SearchSpace, settings: BOSettings,
+                         seed: int) -> BORun:
+        return cls(
+            space=space, settings=settings, seed=seed,
+            X=np.array(result["X"], dtype=float).reshape(-1, space.dim),
+            y=np.array([np.nan if v is None else v for v in result["y"]], dtype=float),
+            eval_seeds=np.array(result["eval_seeds"], dtype=np.int64),
+            origins=list(result["origins"]),
+            n_initial_design=int(result["n_initial_design"]),
+            n_failed=int(result["n_failed"]),
+            incumbent=result["incumbent"],
+            snapshots={int(n): GPSnapshot.from_json(s) for n, s in result["snapshots"].items()},
+        )
+
+
+# -- training sets and GPs for a sample size ---------------------------------------------------
+
+def _needs_separate(run: BORun, n: int) -> bool:
+    s = run.settings
+    return (s.variant == "separate" and n < s.n_trials
+            and s.initial_design_size(run.space.dim, n) != s.initial_design_size(run.space.dim))
+
+
+def bo_training_set(run: BORun, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """BO training set of size ``n`` under the run's variant: ``(X (n, d) raw, y (n,))``.
+
+    ``separate``: the whole separate run with ``n`` trials when there is one (an ``n`` that
+    needs one but has none raises); otherwise, and for ``prefix``: the first ``n`` evaluations.
+    """
+    if n in run.separate:
+        sep = run.separate[n]
+        return sep.X.copy(), sep.y.copy()
+    if _needs_separate(run, n):
+        raise SymexpError(f"BO run (variant separate) has no separate run for n={n} (its initial design would "
+                          f"differ); runs exist for n in {sorted(run.separate)}, prefixes for larger n")
+    return run.prefix(n)
+
+
+def gp_for(run: BORun, n: int) -> GPSnapshot:
+    """The GP trained on the BO training set of size ``n`` (see :func:`bo_training_set`)."""
+    if n in run.separate:
+        return run.separate[n].snapshots[n]
+    if n in run.snapshots and not _needs_separate(run, n):
+        return run.snapshots[n]
+    available = sorted(set(run.separate) | {m for m in run.snapshots if not _needs_separate(run, m)})
+    raise SymexpError(f"no GP snapshot for n={n}; available: {', '.join(map(str, available)) or 'none'} "
+                      f"(bo.snapshot_sizes)")
+
+
+# -- running -----------------------------------------------------------------------------------
+
+def _job(settings: BOSettings, n_trials: int, sizes: tuple[int, ...], seed: int) -> dict[str, Any]:
+    return {
+        "n_trials": int(n_trials),
+        "snapshot_sizes": [int(n) for n in sizes],
+        "seed": int(seed),
+        "initial_design_per_dim": settings.initial_design_per_dim,
+        "initial_design_max_ratio": settings.initial_design_max_ratio,
+        "retrain_after": settings.retrain_after,
+        "deterministic": settings.deterministic,
+    }
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONHASHSEED"] = WORKER_HASH_SEED
+    # The child must import what the parent can: symexp and the objective's module.
+    paths = [os.path.abspath(p or os.getcwd()) for p in sys.path]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if os.path.exists(p)))
+    return env
+
+
+def _tail(path: Path, n_lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n_lines:])
+    except OSError:
+        return ""
+
+
+def _run_job_isolated(objective_path: Path, space: SearchSpace, job: dict[str, Any], jobdir: Path) -> dict[str, Any]:
+    jobdir.mkdir(parents=True, exist_ok=True)
+    request = {
+        "objective": str(objective_path),
+        "space": space_to_json(space),
+        "job": job,
+        "output_directory": str(jobdir / "smac3_output"),
+        "result": str(jobdir / "result.json"),
+    }
+    request_path = jobdir / "request.json"
+    request_path.write_text(json.dumps(request))
+    log_path = jobdir / "worker.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.run([sys.executable, "-m", "symexp.sampling._bo_worker", str(request_path)],
+                              cwd=jobdir, env=_child_env(), stdin=subprocess.DEVNULL, stdout=log,
+                              stderr=subprocess.STDOUT, check=False)
+    try:
+        answer = json.loads((jobdir / "result.json").read_text())
+    except (OSError, ValueError):
+        raise RuntimeError(f"SMAC worker exited with status {proc.returncode} without a result; "
+                           f"log {log_path}:\n{_tail(log_path)}") from None
+    if answer["ok"]:
+        return answer["result"]
+    if answer.get("user_error"):
+        raise SymexpError(answer["message"].split(": ", 1)[-1])
+    raise RuntimeError(f"SMAC worker failed ({answer['message']}); files in {jobdir}\n{answer['traceback']}")
+
+
+def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace, settings: BOSettings,
+           seed: int, workdir: str | os.PathLike[str], *, isolate: bool = True) -> BORun:
+    """Run SMAC on ``objective`` over ``space`` and return the trajectory with GP snapshots.
+
+    ``objective(config, seed) -> cost`` (lower is better) must be picklable (it runs in a child
+    process). SMAC's files go to a fresh directory below ``workdir``, removed after success and
+    kept (and named in the error) after a failure. Input errors raise :class:`SymexpError`
+    before anything runs.
+    """
+    if not isinstance(settings, BOSettings):
+        raise SymexpError(f"settings must be a BOSettings, got {type(settings).__name__}")
+    if not isinstance(space, SearchSpace):
+        raise SymexpError(f"space must be a SearchSpace, got {type(space).__name__}")
+    space.require_numerical("BO with SMAC's GP")
+    if not _is_int(seed) or not 0 <= seed < 2**31 - 1:
+        raise SymexpError(f"BO seed must be an integer in [0, 2**31 - 1), got {seed!r}")
+    if not callable(objective):
+        raise SymexpError(f"objective must be callable as objective(config, seed), got {objective!r}")
+    seed = int(seed)
+    n_init = settings.initial_design_size(space.dim)
+    if n_init > settings.n_trials:
+        raise SymexpError(f"bo.n_trials={settings.n_trials} is smaller than the initial design ({n_init})")
+    try:
+        payload = pickle.dumps(objective) if isolate else b""
+    except Exception as exc:  # noqa: BLE001 - any pickling failure is a user error here
+        raise SymexpError(f"the objective must be picklable to run SMAC in a worker process: {exc}") from None
+
+    jobs: list[tuple[int | None, dict[str, Any]]] = [(None, _job(settings, settings.n_trials, settings.snapshot_sizes, seed))]
+    for n in settings.separate_sizes(space.dim):
+        jobs.append((n, _job(settings, n, (n,), seed)))  # same seed as the main run, as in the paper's code
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"bo-seed{seed}-", dir=workdir))
+    results: dict[int | None, dict[str, Any]] = {}
+    if isolate:
+        objective_path = tmp / "objective.pkl"
+        objective_path.write_bytes(payload)
+        for key, job in jobs:
+            results[key] = _run_job_isolated(objective_path, space, job, tmp / f"n{job['n_trials']}")
+    else:
+        for key, job in jobs:
+            results[key] = run_trajectory(objective, space, output_directory=tmp / f"n{job['n_trials']}", **job)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    run = BORun._from_trajectory(results[None], space, settings, seed)
+    for n, res in results.items():
+        if n is not None:
+            sub = dataclasses.replace(settings, n_trials=n, snapshot_sizes=(n,), variant="prefix")
+            run.separate[n] = BORun._from_trajectory(res, space, sub, seed)
+    return run

@@ -8,9 +8,10 @@ hex digits of their id)::
 An entry holds the key fields, the cost and the fit time. Entries are written atomically
 (:mod:`symexp.atomic`), so readers never see a torn file; a process killed mid-write leaves a
 ``.tmp-*`` file that :meth:`EvaluationCache.entries` ignores. A missing entry is computed under
-a per-entry file lock (:func:`symexp.once.compute_once`): two processes that need the same
+a per-entry file lock (``<id>.json.lock``, as in :func:`symexp.once.compute_once`): two processes that need the same
 missing entry train it once, the second one waits and reads it. Failures are never cached: the
-computation raises and nothing is written.
+computation raises and nothing is written. An unreadable entry (damaged by hand) counts as
+missing and is overwritten.
 
 Each cache object also keeps the costs it has seen in memory, so a process reads a file at most
 once. ``root=None`` keeps the in-memory layer only.
@@ -25,8 +26,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from symexp.atomic import TMP_PREFIX
-from symexp.once import compute_once
+from filelock import FileLock
+
+from symexp.atomic import TMP_PREFIX, atomic_write_json
+from symexp.once import lock_path
 from symexp.seeding import stable_hash
 
 ENTRY_VERSION = 1
@@ -65,6 +68,9 @@ class EvaluationCache:
         cost = self._memory.get(eid)
         if cost is not None or self.root is None:
             return cost
+        return self._read(eid)
+
+    def _read(self, eid: str) -> float | None:
         try:
             with open(self.path(eid), encoding="utf-8") as fh:
                 entry = json.load(fh)
@@ -90,20 +96,17 @@ class EvaluationCache:
             self._memory[eid] = float(cost)
             return float(cost), True
 
-        def _entry() -> dict[str, Any]:
+        path = self.path(eid)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(lock_path(path))):
+            cost = self._read(eid)  # another process may have finished while we waited
+            if cost is not None:
+                return cost, False
             cost, seconds = compute()
-            return {**fields, "version": ENTRY_VERSION, "id": eid, "cost": float(cost), "fit_seconds": float(seconds)}
-
-        entry, computed = compute_once(self.path(eid), _entry)
-        cost = _entry_cost(entry)
-        if cost is None:  # a foreign or damaged file under our name: recompute, overwrite
-            entry = _entry()
-            from symexp.atomic import atomic_write_json  # noqa: PLC0415
-
-            atomic_write_json(self.path(eid), entry)
-            cost, computed = float(entry["cost"]), True
-        self._memory[eid] = cost
-        return cost, computed
+            entry = {**fields, "version": ENTRY_VERSION, "id": eid, "cost": float(cost), "fit_seconds": float(seconds)}
+            atomic_write_json(path, entry)
+        self._memory[eid] = float(cost)
+        return float(cost), True
 
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every stored entry of this benchmark (temporary and lock files ignored)."""

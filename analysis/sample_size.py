@@ -19,6 +19,7 @@ Reads the ok records of experiment ``sample_size`` for SR (BO), SR (Random), SR 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -84,8 +85,10 @@ def plot_model(sel: pd.DataFrame, model: str, base: Path) -> list[Path]:
     fig, axes = facet_axes(len(datasets), ncols=4, panel=(4.2, 3.2))
     for ax, dataset in zip(axes, datasets):
         d = data[data["dataset"] == dataset]
-        sns.boxplot(data=d, x="n_samples", y="test_rmse", hue="Method", order=ns, hue_order=labels,
-                    palette=palette, ax=ax, fliersize=1.5, linewidth=0.7, legend=False)
+        with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib's deprecated ``vert``
+            warnings.simplefilter("ignore", DeprecationWarning)
+            sns.boxplot(data=d, x="n_samples", y="test_rmse", hue="Method", order=ns, hue_order=labels,
+                        palette=palette, ax=ax, fliersize=1.5, linewidth=0.7, legend=False)
         ax.set_title(panel_title(model, dataset), fontsize=9)
         ax.set_xlabel("Number of samples")
         ax.set_ylabel("RMSE (test)")

@@ -138,6 +138,7 @@ def load_ok(store: Path, experiment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     ok["complexity"] = pd.to_numeric(ok["complexity"], errors="coerce").astype(float)
     ok["parsimony"] = pd.to_numeric(ok["parsimony"], errors="coerce").astype(float)
     ok["n_samples"] = pd.to_numeric(ok["n_samples"], errors="coerce")
+    ok["protocol"] = ok["protocol"].fillna("unknown").astype(str)
     return df, ok
 
 

@@ -23,9 +23,11 @@ records must also have parsimony 1e-4 (baselines have none). For each protocol f
 Statistics. The mean and standard deviation are taken over all runs of a cell (5 sampling
 seeds x 3 SR seeds for SR, 5 sampling seeds for the baselines, whose ``sr_seed`` is null). The
 standard deviation is the *sample* standard deviation (``ddof=1``): the authors' table script
-computes ``df_error_metrics["rmse_test"].std(axis=0)`` on a pandas Series, whose default is
-``ddof=1`` (automl/symbolic-explanations-hpo, the script that calls
-``utils.latex_utils.generate_result_table``). A cell with a single run has no std (shown as –).
+(automl/symbolic-explanations-hpo, ``metrics_hpobench.py``, which feeds
+``utils.latex_utils.generate_result_table``) computes ``df_error_metrics["rmse_test"].mean()``
+and ``.std(axis=0)`` on a pandas Series over all runs at that sample size, and pandas' default is
+``ddof=1``; the paper (Appendix D) says standard deviations are "computed across the 5 x 3 = 15
+repetitions". A cell with a single run has no std (shown as –).
 
 Agreement. The published figures are rounded to 3 decimals, so a reproduced mean counts as
 inside when, rounded to 3 decimals like the paper, it lies in ``[pub_mean - pub_std,

@@ -1,0 +1,88 @@
+"""Benchmark: overhead of symexp's SymbolicRegression over calling gplearn directly.
+
+symexp evolves generation by generation (warm start) to enforce a wall-clock cap, and converts
+the program to SymPy afterwards. This script fits both ways on the same arrays with the paper's
+settings (population 5000, 20 generations, parsimony 1e-4, the paper's function set, capped exp)
+and prints the times, the ratio, and whether both give the identical program.
+
+Not a test: run it by hand, once or twice (each fit takes about a minute at paper scale).
+
+    .venv/bin/python experiments/bench_sr_overhead.py                 # paper scale
+    .venv/bin/python experiments/bench_sr_overhead.py --population 500 --generations 5   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from gplearn.genetic import SymbolicRegressor
+
+from symexp.symbolic import SRSettings, SymbolicRegression
+from symexp.symbolic.functions import gplearn_function_set
+
+PAPER_FUNCTIONS = ("add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs")
+
+
+def landscape(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points of a smooth 2-D cost-like function with a little noise, e.g. 1 - accuracy
+    over (log-scaled) C and gamma of an SVM."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.exp(rng.uniform(np.log(2**-10), np.log(2**10), n)),
+                         np.exp(rng.uniform(np.log(2**-10), np.log(2**10), n))])
+    u, v = np.log(X[:, 0]) / 7, np.log(X[:, 1]) / 7
+    y = 0.15 + 0.1 * (u - 0.5) ** 2 + 0.2 / (1 + np.exp(-3 * v)) + 0.005 * rng.normal(size=n)
+    return X, y
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--population", type=int, default=5000)
+    ap.add_argument("--generations", type=int, default=20)
+    ap.add_argument("--parsimony", type=float, default=1e-4)
+    ap.add_argument("--n-points", type=int, default=140)
+    ap.add_argument("--seed", type=int, default=0, help="SR seed (gplearn random_state)")
+    ap.add_argument("--repeats", type=int, default=1, help="pairs of fits (direct, symexp), alternating")
+    args = ap.parse_args()
+
+    settings = SRSettings(population_size=args.population, generations=args.generations, metric="rmse",
+                          parsimony_coefficient=args.parsimony, function_set=PAPER_FUNCTIONS, exp_cap=1e5,
+                          time_limit_s=900.0, n_jobs=1)
+    X, y = landscape(args.n_points, seed=1)
+    names = ["C", "gamma"]
+    print(f"{args.n_points} points, 2 features; population {args.population}, {args.generations} generations, "
+          f"parsimony {args.parsimony:g}, n_jobs 1, SR seed {args.seed}")
+
+    direct_s, evolve_s, total_s = [], [], []
+    for r in range(args.repeats):
+        gp = SymbolicRegressor(**settings.gplearn_kwargs(),
+                               function_set=gplearn_function_set(settings.function_set, settings.exp_cap),
+                               feature_names=names, random_state=args.seed)
+        t0 = time.perf_counter()
+        with np.errstate(all="ignore"):
+            gp.fit(X, y)
+        direct_s.append(time.perf_counter() - t0)
+
+        est = SymbolicRegression(settings, random_state=args.seed, feature_names=names)
+        t0 = time.perf_counter()
+        est.fit(X, y)
+        total_s.append(time.perf_counter() - t0)
+        evolve_s.append(est.fit_seconds_)
+
+        same = est.program_ == str(gp._program)
+        print(f"repeat {r}: gplearn fit {direct_s[-1]:.2f} s | symexp evolution {evolve_s[-1]:.2f} s "
+              f"(ratio {evolve_s[-1] / direct_s[-1]:.3f}), symexp fit incl. SymPy {total_s[-1]:.2f} s "
+              f"(conversion {est.convert_seconds_:.2f} s) | identical program: {same}")
+        if not same:
+            print(f"  gplearn: {gp._program}\n  symexp:  {est.program_}")
+    print(f"program: {est.program_}")
+    print(f"formula: {est.formula_}  (complexity {est.complexity_}, generations {est.generations_completed_}, "
+          f"timed out: {est.timed_out_})")
+    d, e, t = min(direct_s), min(evolve_s), min(total_s)
+    print(f"best of {args.repeats}: gplearn {d:.2f} s, symexp evolution {e:.2f} s -> overhead ratio {e / d:.3f}; "
+          f"with SymPy conversion {t:.2f} s -> ratio {t / d:.3f}")
+
+
+if __name__ == "__main__":
+    main()

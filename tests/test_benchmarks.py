@@ -283,12 +283,12 @@ def test_categorical_rejected():
         space.require_numerical("explanation")
 
 
-def test_online_mode_is_chosen_without_data_dir(monkeypatch):
+def test_online_mode_is_chosen_without_data_dir(data_dir, monkeypatch):
     """No data dir and no $SYMEXP_DATA_DIR: the OpenML task split (nothing is downloaded here)."""
     monkeypatch.delenv("SYMEXP_DATA_DIR", raising=False)
     online = make_benchmark("lr", "kc1")
     assert online.data_dir is None and online.key.startswith("lr/kc1/hpobench/")
-    monkeypatch.setenv("SYMEXP_DATA_DIR", str(REPO / ".." / "shared" / "data" / "openml"))
+    monkeypatch.setenv("SYMEXP_DATA_DIR", str(data_dir))
     offline = make_benchmark("lr", "kc1")
     assert offline.data_dir is not None and offline.key != online.key
 

@@ -62,23 +62,27 @@ def test_reader_ignores_temporary_and_damaged_files(tmp_path):
 
 
 _CONCURRENT_SCRIPT = """
-import sys, json, time
+import sys, json, os, time
+from pathlib import Path
 from symexp.benchmarks import make_benchmark
-data_dir, cache_dir, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+data_dir, cache_dir, barrier = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 b = make_benchmark("rf", "phoneme", data_dir=data_dir, cache_dir=cache_dir, fidelity={"n_estimators": 64})
-b.data  # load before the start line so both processes race for the same missing entry
-time.sleep(max(0.0, start - time.time()))
+b.data  # load first, then wait for the other process, so both race for the same missing entry
+(barrier / str(os.getpid())).touch()
+deadline = time.time() + 60
+while len(list(barrier.iterdir())) < 2 and time.time() < deadline:
+    time.sleep(0.01)
 costs = b.evaluate_many([{"max_depth": 8, "max_features": 0.5}, {"max_depth": 4, "max_features": 0.5}], 0)
 print(json.dumps({"trainings": b.n_trainings, "costs": [c.hex() for c in costs]}))
 """
 
 
 def test_concurrent_processes_train_each_entry_once(data_dir, tmp_path):
-    import time
-
-    start = time.time() + 6.0
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    cache = tmp_path / "cache"
     procs = [
-        subprocess.Popen([sys.executable, "-c", _CONCURRENT_SCRIPT, str(data_dir), str(tmp_path), str(start)],
+        subprocess.Popen([sys.executable, "-c", _CONCURRENT_SCRIPT, str(data_dir), str(cache), str(barrier)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
         for _ in range(2)
     ]
@@ -89,5 +93,5 @@ def test_concurrent_processes_train_each_entry_once(data_dir, tmp_path):
         outs.append(json.loads(out.strip().splitlines()[-1]))
     assert outs[0]["costs"] == outs[1]["costs"]
     assert outs[0]["trainings"] + outs[1]["trainings"] == 2  # each entry trained by one process only
-    stored = [p for p in tmp_path.rglob("*.json")]
-    assert len(stored) == 2 and not [p for p in tmp_path.rglob(".tmp-*")]
+    stored = list(cache.rglob("*.json"))
+    assert len(stored) == 2 and not list(cache.rglob(".tmp-*"))

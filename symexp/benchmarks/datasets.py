@@ -208,7 +208,7 @@ def fetch_openml(info: DatasetInfo, openml_module: Any = None) -> RawData:
     """
     if openml_module is None:
         import openml as openml_module  # noqa: PLC0415 - heavy import, only when needed
-    task = openml_module.tasks.get_task(info.task_id, download_data=False)
+    task = openml_module.tasks.get_task(info.task_id, download_splits=True, download_data=False)
     dataset = openml_module.datasets.get_dataset(task.dataset_id, download_data=True)
     X, y, categorical, names = dataset.get_data(target=task.target_name, dataset_format="dataframe")
     names = list(X.columns) if names is None else list(names)

@@ -89,6 +89,19 @@ def test_run_bo_rejects_bad_input_before_computing(tmp_path):
     assert not work.exists()
 
 
+def test_objective_the_worker_cannot_import(tmp_path, monkeypatch):
+    """A picklable objective from a module the child process cannot import: a one-line error."""
+    import types
+
+    mod = types.ModuleType("symexp_test_only_module")
+    exec("def objective(config, seed):\n    return 0.0\n", mod.__dict__)
+    monkeypatch.setitem(sys.modules, mod.__name__, mod)
+    with pytest.raises(SymexpError) as exc:
+        run_bo(mod.objective, float_space(), BOSettings(n_trials=4, snapshot_sizes=(4,)), 0, tmp_path / "work")
+    assert one_line(exc) and "cannot load the objective" in str(exc.value)
+    assert not any((tmp_path / "work").iterdir())
+
+
 @pytest.mark.parametrize("dim", [1, 2, 3, 5])
 def test_initial_design_size_matches_smac(tmp_path, dim):
     from smac import BlackBoxFacade, Scenario

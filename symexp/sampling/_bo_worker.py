@@ -181,8 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     request = json.loads(Path(argv[0]).read_text())
     result_path = Path(request["result"])
     try:
-        with open(request["objective"], "rb") as fh:
-            objective = pickle.load(fh)
+        try:
+            with open(request["objective"], "rb") as fh:
+                objective = pickle.load(fh)
+        except Exception as exc:  # noqa: BLE001
+            raise SymexpError(f"the SMAC worker process cannot load the objective ({type(exc).__name__}: {exc}); "
+                              "define it in an importable module, not in __main__") from None
         space = space_from_json(request["space"])
         job = request["job"]
         result = run_trajectory(objective, space, output_directory=Path(request["output_directory"]), **job)

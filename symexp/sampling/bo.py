@@ -26,9 +26,12 @@ predictions bit for bit.
 
 Determinism
 -----------
-Two SMAC runs with the same seed diverge when ``PYTHONHASHSEED`` differs: SMAC iterates over
-sets of hashed objects (measured: runs on the 2-D test function under PYTHONHASHSEED 1 and 2
-agree on the Sobol design and differ from the first BO proposal on, in the 6th digit). So every
+Two SMAC runs with the same seed diverge when ``PYTHONHASHSEED`` differs (measured: runs on the
+2-D test function under PYTHONHASHSEED 1 and 2 agree on the Sobol design and differ from the
+first BO proposal on). The cause: SMAC's ``LocalSearch._get_initial_points`` returns
+``list(set(configurations))``, and ConfigSpace hashes a ``Configuration`` as ``hash(repr(...))``,
+a salted string hash, so the order of the local-search start points (and the random numbers each
+consumes) depends on the hash seed. So every
 SMAC run is executed in a fresh child interpreter (``python -m symexp.sampling._bo_worker``)
 with ``PYTHONHASHSEED=0``; the objective is pickled to it and the result comes back as JSON.
 The run is then a function of ``(objective, space, settings, seed)`` only, however the parent
@@ -401,15 +404,19 @@ def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace
     workdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"bo-seed{seed}-", dir=workdir))
     results: dict[int | None, dict[str, Any]] = {}
-    if isolate:
-        objective_path = tmp / "objective.pkl"
-        objective_path.write_bytes(payload)
-        for key, job in jobs:
-            results[key] = _run_job_isolated(objective_path, space, job, tmp / f"n{job['n_trials']}")
-    else:
-        for key, job in jobs:
-            results[key] = run_trajectory(objective, space, output_directory=tmp / f"n{job['n_trials']}", **job)
-    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        if isolate:
+            objective_path = tmp / "objective.pkl"
+            objective_path.write_bytes(payload)
+            for key, job in jobs:
+                results[key] = _run_job_isolated(objective_path, space, job, tmp / f"n{job['n_trials']}")
+        else:
+            for key, job in jobs:
+                results[key] = run_trajectory(objective, space, output_directory=tmp / f"n{job['n_trials']}", **job)
+    except SymexpError:
+        shutil.rmtree(tmp, ignore_errors=True)  # the user's mistake: nothing to debug here
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)  # (after any other failure it is kept for inspection)
 
     run = BORun._from_trajectory(results[None], space, settings, seed)
     for n, res in results.items():

@@ -1,8 +1,8 @@
 """One SMAC run with GP snapshots; also the entry point of the child process that runs it.
 
 :func:`run_trajectory` is the SMAC loop itself (ask/tell, see :mod:`symexp.sampling.bo`).
-:func:`main` (``python -m symexp.sampling._bo_worker REQUEST.json``) runs it in a fresh
-interpreter whose ``PYTHONHASHSEED`` the parent fixed: it reads the request, unpickles the
+:func:`main` (``python -c "...main(sys.argv[1:])" REQUEST.json``, see ``bo._CHILD_MAIN``) runs it
+in a fresh interpreter whose ``PYTHONHASHSEED`` the parent fixed: it reads the request, unpickles the
 objective, runs the SMAC run and writes the result (or the error) as JSON.
 """
 
@@ -172,7 +172,7 @@ def run_trajectory(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Child-process entry point: ``python -m symexp.sampling._bo_worker REQUEST.json``."""
+    """Child-process entry point; ``argv`` is ``[REQUEST.json]``."""
     import json
 
     from symexp.atomic import atomic_write_json

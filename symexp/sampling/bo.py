@@ -32,7 +32,7 @@ first BO proposal on). The cause: SMAC's ``LocalSearch._get_initial_points`` ret
 ``list(set(configurations))``, and ConfigSpace hashes a ``Configuration`` as ``hash(repr(...))``,
 a salted string hash, so the order of the local-search start points (and the random numbers each
 consumes) depends on the hash seed. So every
-SMAC run is executed in a fresh child interpreter (``python -m symexp.sampling._bo_worker``)
+SMAC run is executed in a fresh child interpreter (:func:`symexp.sampling._bo_worker.main`)
 with ``PYTHONHASHSEED=0``; the objective is pickled to it and the result comes back as JSON.
 The run is then a function of ``(objective, space, settings, seed)`` only, however the parent
 was launched. BLAS is single-threaded during SMAC's model fitting (``threadpoolctl``), so the
@@ -325,6 +325,11 @@ def _job(settings: BOSettings, n_trials: int, sizes: tuple[int, ...], seed: int)
     }
 
 
+# ``-c`` rather than ``-m symexp.sampling._bo_worker``: the package imports the worker module, and
+# running it as ``__main__`` as well would execute it twice (runpy warns about exactly that).
+_CHILD_MAIN = "import sys; from symexp.sampling._bo_worker import main; sys.exit(main(sys.argv[1:]))"
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONHASHSEED"] = WORKER_HASH_SEED
@@ -354,7 +359,7 @@ def _run_job_isolated(objective_path: Path, space: SearchSpace, job: dict[str, A
     request_path.write_text(json.dumps(request))
     log_path = jobdir / "worker.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.run([sys.executable, "-m", "symexp.sampling._bo_worker", str(request_path)],
+        proc = subprocess.run([sys.executable, "-c", _CHILD_MAIN, str(request_path)],
                               cwd=jobdir, env=_child_env(), stdin=subprocess.DEVNULL, stdout=log,
                               stderr=subprocess.STDOUT, check=False)
     try:

@@ -8,7 +8,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from symexp.errors import SymexpError
-from symexp.pipeline import CellSpec, default_n_jobs
+from symexp.pipeline import CellSpec, check_parsimony, default_n_jobs
 from symexp.seeding import stable_hash
 
 # Keys that say where and how fast a cell runs, not what it computes: left out of config_hash.
@@ -73,6 +73,8 @@ def _float_list(cfg: DictConfig, key: str) -> tuple[float, ...]:
 def cell_spec(cfg: DictConfig, output_dir: str | Path) -> CellSpec:
     """Build the CellSpec of one job from its resolved Hydra config."""
     hps = cfg.hyperparameters
+    parsimony = _float_list(cfg, "parsimony")
+    check_parsimony(parsimony)  # before SRSettings, so the message names the user's key
     return CellSpec(
         experiment=str(cfg.experiment),
         model=str(cfg.model),
@@ -82,7 +84,7 @@ def cell_spec(cfg: DictConfig, output_dir: str | Path) -> CellSpec:
         sampling_seed=int(cfg.sampling_seed),
         n_samples=_int_list(cfg, "n_samples"),
         sr_seeds=_int_list(cfg, "sr_seeds"),
-        parsimony=_float_list(cfg, "parsimony"),
+        parsimony=parsimony,
         sr=sr_settings(cfg),
         bo=bo_settings(cfg),
         test_points_per_dim=int(cfg.test_set.points_per_dim),

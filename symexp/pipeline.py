@@ -97,11 +97,7 @@ def validate_spec(spec: CellSpec):
         raise SymexpError("n_samples is empty; give at least one training-set size")
     if not spec.sr_seeds:
         raise SymexpError("sr_seeds is empty; give at least one SR seed")
-    if not spec.parsimony:
-        raise SymexpError("parsimony is empty; give at least one parsimony coefficient")
-    for p in spec.parsimony:
-        if not isinstance(p, int | float) or not p > 0:
-            raise SymexpError(f"parsimony must be > 0, got {p!r}")
+    check_parsimony(spec.parsimony)
     for n in spec.n_samples:
         if int(n) != n or n < 1:
             raise SymexpError(f"n_samples must be positive integers, got {n!r}")
@@ -138,6 +134,15 @@ def validate_spec(spec: CellSpec):
     for p in spec.parsimony:
         dataclasses.replace(spec.sr, parsimony_coefficient=float(p))
     return bench
+
+
+def check_parsimony(values: Sequence[float]) -> None:
+    """Parsimony coefficients: a non-empty list of numbers > 0."""
+    if not values:
+        raise SymexpError("parsimony is empty; give at least one parsimony coefficient")
+    for p in values:
+        if isinstance(p, bool) or not isinstance(p, int | float) or not p > 0:
+            raise SymexpError(f"parsimony must be > 0, got {p!r}")
 
 
 def planned_keys(spec: CellSpec) -> list[RecordKey]:

@@ -107,7 +107,8 @@ def test_test_set_is_shared_between_modes(tmp_path):
     ],
 )
 def test_bad_input_fails_before_any_compute(tmp_path, overrides, message):
-    spec = tiny_spec(tmp_path, "bo", **overrides)
+    overrides = dict(overrides)
+    spec = tiny_spec(tmp_path, overrides.pop("mode", "bo"), **overrides)
     with pytest.raises(SymexpError, match=message):
         run_cell(spec, log=quiet)
     assert not (tmp_path / "store").exists()
@@ -119,10 +120,10 @@ def test_failed_sr_fit_is_recorded_and_cell_continues(tmp_path, monkeypatch):
 
     real = pipeline.fit_symbolic
 
-    def flaky(sr, sr_seed, *args):
+    def flaky(sr, sr_seed, parsimony, names, log_features, X, y, *rest):
         if sr_seed == 1:
-            sr = dataclasses.replace(sr, population_size=-5)  # makes the fit raise inside the worker
-        return real(sr, sr_seed, *args)
+            y = np.full_like(y, np.nan)  # the estimator rejects it: the fit fails inside the worker
+        return real(sr, sr_seed, parsimony, names, log_features, X, y, *rest)
 
     monkeypatch.setattr(pipeline, "fit_symbolic", flaky)
     spec = tiny_spec(tmp_path, "random", n_samples=(8,))

@@ -279,6 +279,8 @@ start_mariadb() {
             --auth-root-authentication-method=socket >"$LOG/mariadb-install.log" 2>&1 ||
             fail "mariadb-install-db failed" "$LOG/mariadb-install.log"
     fi
+    runuser -u mysql -- test -w "$DB_DIR" -a -w "$DB_RUN" ||
+        die "user mysql cannot write $DB_DIR / $DB_RUN: put SYMEXP_SLURM_DIR where every user can traverse (e.g. under /tmp)"
     rm -f "$DB_RUN/mariadbd.pid"
     setsid mariadbd --no-defaults --user=mysql --datadir="$DB_DIR" --socket="$DB_SOCK" \
         --pid-file="$DB_RUN/mariadbd.pid" --port="$DB_PORT" --bind-address=127.0.0.1 \

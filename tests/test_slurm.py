@@ -110,38 +110,70 @@ def _cluster_name() -> str | None:
     return None
 
 
+# Coordination between pytest processes (xdist workers) that share the one local cluster: the
+# first to need it starts it, the last to finish stops it (only if tests started it).
+COORD = STATE_DIR.parent / f"{STATE_DIR.name}-tests"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
 def local_slurm():
     """A running local SLURM; started (and finally stopped) here when it isn't running."""
+    from filelock import FileLock
+
     if shutil.which("sinfo") is None or shutil.which("slurmctld") is None:
         pytest.skip("SLURM is not installed: run `sudo slurm/local_cluster.sh install` (needs apt)")
     old_conf = os.environ.get("SLURM_CONF")
-    if old_conf is None and (STATE_DIR / "etc" / "slurm.conf").exists():
-        os.environ["SLURM_CONF"] = str(STATE_DIR / "etc" / "slurm.conf")
-    started_here = False
+    conf = STATE_DIR / "etc" / "slurm.conf"
+    if old_conf is None:
+        os.environ["SLURM_CONF"] = str(conf)  # the script writes it there; clients read it
+    users = COORD / "users"
+    marker = COORD / "started-by-tests"
+    token = users / str(os.getpid())
     try:
-        if _script("status", timeout=60).returncode != 0:
-            if os.geteuid() != 0:
-                pytest.skip("the local SLURM is not running and starting it needs root: "
-                            "`sudo slurm/local_cluster.sh start`")
-            t0 = time.monotonic()
-            started_here = True
-            res = _script("start")
-            if res.returncode != 0:
-                pytest.fail(f"slurm/local_cluster.sh start failed (exit {res.returncode}):\n"
-                            f"{res.stdout}\n{res.stderr}", pytrace=False)
-            print(f"[local_slurm] started in {time.monotonic() - t0:.1f} s")
-            os.environ.setdefault("SLURM_CONF", str(STATE_DIR / "etc" / "slurm.conf"))
+        try:
+            users.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            pytest.skip(f"cannot create {COORD}: {exc}")
+        if not os.access(users, os.W_OK):
+            pytest.skip(f"{users} belongs to another user (a root run of these tests); remove it")
+        with FileLock(str(COORD / "lock"), timeout=600):
+            if _script("status", timeout=60).returncode != 0:
+                if os.geteuid() != 0:
+                    pytest.skip("the local SLURM is not running and starting it needs root: "
+                                "`sudo slurm/local_cluster.sh start`")
+                t0 = time.monotonic()
+                res = _script("start")
+                if res.returncode != 0:
+                    pytest.fail(f"slurm/local_cluster.sh start failed (exit {res.returncode}):\n"
+                                f"{res.stdout}\n{res.stderr}", pytrace=False)
+                marker.touch()
+                print(f"[local_slurm] started in {time.monotonic() - t0:.1f} s")
+            token.touch()
         name = _cluster_name()
         if name != LOCAL_CLUSTER:
             pytest.skip(f"sinfo reaches cluster {name!r}, not the local test cluster {LOCAL_CLUSTER!r}; "
                         "these tests submit jobs and only run on the local one")
         yield name
     finally:
-        if started_here:
-            t0 = time.monotonic()
-            res = _script("stop", timeout=120)
-            print(f"[local_slurm] stopped in {time.monotonic() - t0:.1f} s (exit {res.returncode})")
+        if token.exists():
+            with FileLock(str(COORD / "lock"), timeout=600):
+                token.unlink()
+                others = [p for p in users.iterdir() if p.name.isdigit() and _pid_alive(int(p.name))]
+                if not others and marker.exists():
+                    t0 = time.monotonic()
+                    res = _script("stop", timeout=120)
+                    marker.unlink()
+                    print(f"[local_slurm] stopped in {time.monotonic() - t0:.1f} s (exit {res.returncode})")
         if old_conf is None:
             os.environ.pop("SLURM_CONF", None)
 
@@ -249,6 +281,10 @@ def _release_after_requeue(job_id: str, timeout: float = 60) -> None:
     while time.monotonic() < deadline:
         state = _run(["squeue", "-h", "-j", job_id, "-o", "%T"], timeout=20).stdout.strip()
         if state == "PENDING":
+            # Not in the same second as the kill: slurmd still holds the old run's revoked
+            # credential and would refuse the launch ("Job credential revoked"; the job FAILS).
+            # SLURM's own ~2 min BeginTime after a requeue exists for exactly this.
+            time.sleep(3)
             res = _run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], timeout=20)
             if res.returncode == 0:
                 return

@@ -88,6 +88,22 @@ wait_for() { # wait_for <seconds> <command...>: retry the command every 0.5 s
     done
 }
 
+# Like wait_for, but gives up early when the daemon wrote its PID file and then died.
+wait_daemon() { # wait_daemon <seconds> <pidfile> <comm-prefix> <command...>
+    local secs=$1 f=$2 name=$3
+    shift 3
+    local end=$((SECONDS + secs)) seen=0
+    until "$@" >/dev/null 2>&1; do
+        if alive "$f" "$name"; then
+            seen=1
+        elif ((seen)) || [[ -s $f ]]; then
+            return 2
+        fi
+        ((SECONDS < end)) || return 1
+        sleep 0.5
+    done
+}
+
 # Stop the processes recorded in PID files: SIGTERM to all of them, wait, SIGKILL what is left
 # after 20 s. Never by name: each PID is checked against its expected command name first.
 stop_pidfiles() { # stop_pidfiles <label:pidfile:comm-prefix>...
@@ -261,7 +277,7 @@ start_munge() {
     setsid runuser -u munge -- munged --pid-file="$MUNGE_PID" </dev/null >>"$LOG/munged.out" 2>&1 ||
         fail "munged did not start" "$LOG/munged.out" /var/log/munge/munged.log
     touch "$MUNGE_OURS"
-    wait_for "$TIMEOUT" munge_works || fail "munged started but munge -n | unmunge fails" /var/log/munge/munged.log
+    wait_daemon "$TIMEOUT" "$MUNGE_PID" munged munge_works || fail "munged started but munge -n | unmunge fails" /var/log/munge/munged.log
     say "munge: started (pid $(cat "$MUNGE_PID"))"
 }
 
@@ -282,13 +298,19 @@ start_mariadb() {
     runuser -u mysql -- test -w "$DB_DIR" -a -w "$DB_RUN" ||
         die "user mysql cannot write $DB_DIR / $DB_RUN: put SYMEXP_SLURM_DIR where every user can traverse (e.g. under /tmp)"
     rm -f "$DB_RUN/mariadbd.pid"
+    [[ -e $LOG/mariadb.log ]] || install -o mysql -g mysql -m 640 /dev/null "$LOG/mariadb.log"
     setsid mariadbd --no-defaults --user=mysql --datadir="$DB_DIR" --socket="$DB_SOCK" \
         --pid-file="$DB_RUN/mariadbd.pid" --port="$DB_PORT" --bind-address=127.0.0.1 \
         --log-error="$LOG/mariadb.log" --skip-log-bin --innodb-buffer-pool-size=128M \
         --innodb-log-file-size=64M --innodb-lock-wait-timeout=900 --max-allowed-packet=64M \
         </dev/null >>"$LOG/mariadb.out" 2>&1 &
+    local db_pid=$! end=$((SECONDS + TIMEOUT))
     disown || true
-    wait_for "$TIMEOUT" db_ping || fail "mariadb did not answer on $DB_SOCK within ${TIMEOUT}s" \
+    until db_ping >/dev/null 2>&1; do
+        [[ -d /proc/$db_pid ]] && ((SECONDS < end)) || break
+        sleep 0.5
+    done
+    db_ping >/dev/null 2>&1 || fail "mariadb did not come up (socket $DB_SOCK, port $DB_PORT)" \
         "$LOG/mariadb.log" "$LOG/mariadb.out"
     mariadb --no-defaults --socket="$DB_SOCK" -uroot <<'SQL' >"$LOG/mariadb-setup.log" 2>&1 ||
 CREATE DATABASE IF NOT EXISTS slurm_acct_db;
@@ -312,8 +334,8 @@ start_slurmdbd() {
     stop_pidfile slurmdbd "$RUN/slurmdbd.pid" slurmdbd
     setsid slurmdbd </dev/null >>"$LOG/slurmdbd.out" 2>&1 ||
         fail "slurmdbd did not start" "$LOG/slurmdbd.log" "$LOG/slurmdbd.out"
-    wait_for "$TIMEOUT" dbd_answers ||
-        fail "slurmdbd did not answer sacctmgr within ${TIMEOUT}s" "$LOG/slurmdbd.log" "$LOG/slurmdbd.out"
+    wait_daemon "$TIMEOUT" "$RUN/slurmdbd.pid" slurmdbd dbd_answers ||
+        fail "slurmdbd did not come up (sacctmgr gets no answer)" "$LOG/slurmdbd.log" "$LOG/slurmdbd.out"
     say "slurmdbd: started (pid $(cat "$RUN/slurmdbd.pid"))"
 }
 
@@ -349,8 +371,8 @@ start_slurmctld() {
     # accounting database (same state dir) remembers every old job id.
     setsid slurmctld -i </dev/null >>"$LOG/slurmctld.out" 2>&1 ||
         fail "slurmctld did not start" "$LOG/slurmctld.log" "$LOG/slurmctld.out"
-    wait_for "$TIMEOUT" ctld_answers ||
-        fail "slurmctld did not answer scontrol ping within ${TIMEOUT}s" "$LOG/slurmctld.log" "$LOG/slurmctld.out"
+    wait_daemon "$TIMEOUT" "$RUN/slurmctld.pid" slurmctld ctld_answers ||
+        fail "slurmctld did not come up (scontrol ping)" "$LOG/slurmctld.log" "$LOG/slurmctld.out"
     say "slurmctld: started (pid $(cat "$RUN/slurmctld.pid"))"
 }
 

@@ -44,9 +44,10 @@ def format_summary(records: pd.DataFrame, experiment: str) -> str:
     if not sr.empty:
         lines.append("Formulas (cost as a function of the hyperparameters):")
         for _, r in sr.sort_values(["model", "dataset", "method", "n_samples", "sr_seed"]).iterrows():
-            lines.append(f"  {METHOD_LABELS[r['method']]:<12} n={r['n_samples']:<4} sr_seed={r['sr_seed']}: "
-                         f"{r['formula']}   [RMSE {r['test_rmse']:.4f}, {r['complexity']} ops]")
+            lines.append(f"  {METHOD_LABELS[r['method']]:<12} n={int(r['n_samples']):<4} sr_seed={int(r['sr_seed'])}: "
+                         f"{r['formula']}   [RMSE {r['test_rmse']:.4f}, {int(r['complexity'])} ops]")
     failed = records[records["status"] != "ok"]
     for _, r in failed.iterrows():
-        lines.append(f"  FAILED {r['method']} n={r['n_samples']} sr_seed={r['sr_seed']}: {r['error']}")
+        seed = "" if pd.isna(r["sr_seed"]) else f" sr_seed={int(r['sr_seed'])}"
+        lines.append(f"  FAILED {r['method']} n={int(r['n_samples'])}{seed}: {r['error']}")
     return "\n".join(lines)

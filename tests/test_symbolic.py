@@ -403,6 +403,8 @@ def test_log_space_formula_is_in_raw_units():
     (lambda est, X, y: SymbolicRegression(est.settings, 0, ["a", "a"]).fit(X, y), "duplicate feature names"),
     (lambda est, X, y: SymbolicRegression(est.settings, 0, ["a", "b-c"]).fit(X, y), "not a valid identifier"),
     (lambda est, X, y: SymbolicRegression(est.settings, 0, ["a", "log"]).fit(X, y), "clashes with a function"),
+    (lambda est, X, y: SymbolicRegression(est.settings, 0, ["a", "E"]).fit(X, y), "clashes with a function or SymPy"),
+    (lambda est, X, y: est.fit(X, ["x"] * 10), "y must be a 1-D numeric array"),
     (lambda est, X, y: SymbolicRegression(est.settings, 0, NAMES, [True]).fit(X, y), "log_features has 1 entries"),
     (lambda est, X, y: SymbolicRegression(est.settings, -1, NAMES).fit(X, y), "random_state must be an integer"),
     (lambda est, X, y: SymbolicRegression({"population_size": 3}, 0, NAMES).fit(X, y), "settings must be an SRSettings"),

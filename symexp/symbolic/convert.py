@@ -76,7 +76,7 @@ class Conversion:
     simplified : bool
         False when simplification was skipped or failed (see ``note``).
     note : str or None
-        Why simplification was skipped, if it was.
+        Why simplification (or rounding) was skipped, if it was.
     complexity : int
         ``sympy.count_ops(expression)``.
     seconds : float
@@ -96,15 +96,22 @@ class Conversion:
 # symbols and inputs
 # ----------------------------------------------------------------------------------------------
 
+#: Names SymPy prints in our formulas; a feature with one of them would not parse back.
+RESERVED_NAMES = frozenset({"E", "I", "pi", "oo", "zoo", "nan", "Min", "Max", "Abs", "Piecewise", "ITE", "And",
+                            "Or", "Not", "exp", "log", "sqrt", "sin", "cos", "tan", "sign", "re", "im", "S",
+                            "Integer", "Float", "Rational", "Symbol"})
+
+
 def check_feature_names(feature_names: Sequence[str]) -> list[str]:
     """Feature names must be distinct Python identifiers (they become SymPy symbols and are
-    parsed back from formula strings) and must not be function names."""
+    parsed back from formula strings) and must not be function or SymPy names."""
     names = [str(n) for n in feature_names]
     for n in names:
         if not n.isidentifier() or keyword.iskeyword(n):
             raise SymexpError(f"feature name {n!r} is not a valid identifier; use letters, digits and _")
-        if n in VALID_FUNCTIONS:
-            raise SymexpError(f"feature name {n!r} clashes with a function name ({', '.join(VALID_FUNCTIONS)})")
+        if n in VALID_FUNCTIONS or n in RESERVED_NAMES:
+            raise SymexpError(f"feature name {n!r} clashes with a function or SymPy name; rename it "
+                              f"(reserved: {', '.join(sorted(set(VALID_FUNCTIONS) | RESERVED_NAMES))})")
     if len(set(names)) != len(names):
         raise SymexpError(f"duplicate feature names in {names}")
     return names
@@ -469,8 +476,13 @@ def convert_program(program, feature_names: Sequence[str], n_decimals: int | Non
             note = f"not simplified: sympy.simplify took more than {simplify_timeout_s:g} s"
         except Exception as exc:  # SymPy bugs on odd expressions (also RecursionError): keep it as is
             note = f"not simplified: sympy.simplify raised {type(exc).__name__}"
-    expression = round_floats(unrounded, n_decimals)
-    return Conversion(expression=expression, unrounded=unrounded, exact=exact, simplified=note is None,
+    simplified = note is None
+    try:
+        expression = round_floats(unrounded, n_decimals)
+    except Exception as exc:  # re-evaluating a rounded tree can hit SymPy edge cases (e.g. 0.0**-1)
+        expression = unrounded
+        note = (note + "; " if note else "") + f"not rounded: {type(exc).__name__}"
+    return Conversion(expression=expression, unrounded=unrounded, exact=exact, simplified=simplified,
                       note=note, complexity=int(sp.count_ops(expression)), seconds=time.perf_counter() - t0)
 
 
@@ -488,7 +500,8 @@ def parse_formula(text: str, feature_names: Sequence[str]) -> sp.Expr:
     """A formula string (``str(expression)``, e.g. a stored ``formula_``) -> SymPy expression.
 
     Symbols are real (no positivity), so parsing never changes the formula's meaning; only
-    ``feature_names`` may occur as free symbols.
+    ``feature_names`` may occur as free symbols. Uses ``sympy.parse_expr`` (which evaluates
+    Python): for symexp's own stored formulas, not for untrusted text.
     """
     names = [str(n) for n in feature_names]
     local = {n: sp.Symbol(n, real=True) for n in names}

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from symexp.errors import SymexpError
@@ -108,9 +109,12 @@ class SymbolicRegression(RegressorMixin, BaseEstimator):
 
         names, logs = self._check_params()
         A = self._check_X(X, names, logs)
-        yv = np.asarray(y, dtype=float) if not isinstance(y, str) else None
-        if yv is None or yv.ndim != 1:
-            raise SymexpError(f"y must be a 1-D array, got shape {getattr(yv, 'shape', None)}")
+        try:
+            yv = np.asarray(y, dtype=float)
+        except (TypeError, ValueError):
+            raise SymexpError("y must be a 1-D numeric array") from None
+        if yv.ndim != 1:
+            raise SymexpError(f"y must be a 1-D array, got shape {yv.shape}")
         if len(yv) != len(A):
             raise SymexpError(f"X has {len(A)} rows but y has {len(yv)} values")
         if len(yv) < 2:
@@ -158,8 +162,6 @@ class SymbolicRegression(RegressorMixin, BaseEstimator):
         self.conversion_ = conv
         self.expression_ = conv.expression
         self.formula_ = str(conv.expression)
-        import sympy
-
         self.latex_ = sympy.latex(conv.expression)
         self.complexity_ = conv.complexity
         self.simplified_ = conv.simplified

@@ -23,6 +23,7 @@ from symexp.symbolic import (
     capped_exp,
     convert_program,
     formula_predict,
+    formula_string,
     make_exp,
     parse_formula,
     parse_program,
@@ -171,7 +172,7 @@ def test_same_seed_same_program_different_seed_different(fits):
 def test_fitted_attributes(fits):
     X, y, models = fits
     est = models[0]
-    assert isinstance(est.expression_, sp.Expr) and est.formula_ == str(est.expression_)
+    assert isinstance(est.expression_, sp.Expr) and est.formula_ == formula_string(est.expression_)
     assert est.latex_ == sp.latex(est.expression_)
     assert est.complexity_ == sp.count_ops(est.expression_) and isinstance(est.complexity_, int)
     assert {s.name for s in est.expression_.free_symbols} <= set(NAMES)
@@ -321,12 +322,14 @@ def test_formula_string_round_trip(fits):
     _, _, models = fits
     X = np.random.default_rng(2).uniform(0, 1, (50, 2))
     formulas = [m.formula_ for m in models.values()] + [
-        str(program_to_sympy("add(div(X0, X1), exp(mul(X0, 20.0)))", NAMES, None)),
-        str(parse_formula("Min(100000, exp(a)) + Piecewise((a/b, Abs(b) > 1/1000), (1, True))", NAMES)),
+        formula_string(program_to_sympy("add(div(X0, X1), exp(mul(X0, 20.0)))", NAMES, None)),
+        formula_string(parse_formula("Min(100000, exp(a)) + Piecewise((a/b, Abs(b) > 1/1000), (1, True))", NAMES)),
+        formula_string(sp.Float(0.284)), formula_string(sp.Float(0.123456789012) * sp.Symbol("a")),
     ]
+    assert "0.284" in formulas and "0.123456789012*a" in formulas
     for text in formulas:
         expr = parse_formula(text, NAMES)
-        assert str(expr) == text
+        assert formula_string(expr) == text
         np.testing.assert_array_equal(formula_predict(text, NAMES, X), formula_predict(expr, NAMES, X))
     for m in models.values():
         np.testing.assert_allclose(formula_predict(m.formula_, NAMES, X), formula_predict(m.expression_, NAMES, X),
@@ -415,3 +418,15 @@ def test_bad_inputs_are_one_line_errors(make, fragment):
     with pytest.raises(SymexpError) as err:
         make(est, X, y)
     assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+def test_x_eval_points_are_exact_too():
+    """Guards are decided on the training points and X_eval together, so the formula equals the
+    program on both (here X_eval reaches outside the training box, to zero and negatives)."""
+    X, y = hpo_like(60, seed=4)
+    grid = np.array([[u, v] for u in np.linspace(-1, 1, 9) for v in np.linspace(-1, 1, 9)])
+    for seed in (1, 2):
+        est = SymbolicRegression(small(population_size=200, generations=3), random_state=seed,
+                                 feature_names=NAMES).fit(X, y, X_eval=grid)
+        for pts in (X, grid):
+            assert close(formula_predict(est.conversion_.unrounded, NAMES, pts), est.predict(pts)), est.program_

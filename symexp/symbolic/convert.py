@@ -496,8 +496,14 @@ def program_to_sympy(program, feature_names: Sequence[str], n_decimals: int | No
 # evaluating formulas
 # ----------------------------------------------------------------------------------------------
 
+def formula_string(expression: sp.Expr) -> str:
+    """The text form of a formula: ``str`` without trailing zeros on bare floats (``0.284``, not
+    ``0.284000000000000``); all significant digits are kept, and :func:`parse_formula` reads it back."""
+    return sp.sstr(expression, full_prec=False)
+
+
 def parse_formula(text: str, feature_names: Sequence[str]) -> sp.Expr:
-    """A formula string (``str(expression)``, e.g. a stored ``formula_``) -> SymPy expression.
+    """A formula string (:func:`formula_string` or ``str``, e.g. a stored ``formula_``) -> SymPy expression.
 
     Symbols are real (no positivity), so parsing never changes the formula's meaning; only
     ``feature_names`` may occur as free symbols. Uses ``sympy.parse_expr`` (which evaluates

@@ -24,7 +24,7 @@ import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from symexp.errors import SymexpError
-from symexp.symbolic.convert import _as_matrix, check_feature_names, convert_program, to_program_space
+from symexp.symbolic.convert import _as_matrix, check_feature_names, convert_program, formula_string, to_program_space
 from symexp.symbolic.functions import gplearn_function_set
 from symexp.symbolic.settings import SRSettings
 
@@ -48,7 +48,7 @@ class SymbolicRegression(RegressorMixin, BaseEstimator):
     program_ : str                gplearn's program string (constants shown with 3 decimals)
     program_length_ : int         gplearn's program length (nodes)
     expression_ : sympy.Expr      simplified, rounded formula in raw units (see ``convert``)
-    formula_ : str                ``str(expression_)`` (round-trips with ``parse_formula``)
+    formula_ : str                ``formula_string(expression_)`` (round-trips with ``parse_formula``)
     latex_ : str                  ``sympy.latex(expression_)``
     complexity_ : int             ``sympy.count_ops(expression_)``
     simplified_ : bool            False when simplification was skipped (``conversion_note_``)
@@ -161,7 +161,7 @@ class SymbolicRegression(RegressorMixin, BaseEstimator):
                                simplify_timeout_s=s.simplify_timeout_s, max_simplify_chars=s.max_simplify_chars)
         self.conversion_ = conv
         self.expression_ = conv.expression
-        self.formula_ = str(conv.expression)
+        self.formula_ = formula_string(conv.expression)
         self.latex_ = sympy.latex(conv.expression)
         self.complexity_ = conv.complexity
         self.simplified_ = conv.simplified

@@ -109,8 +109,6 @@ class SRSettings:
         put("generations", _int("generations", self.generations, minimum=1))
         put("tournament_size", _int("tournament_size", self.tournament_size, minimum=1))
         put("n_jobs", _int("n_jobs", self.n_jobs, minimum=1))
-        if self.tournament_size > self.population_size:
-            raise SymexpError(f"tournament_size {self.tournament_size} must be <= population_size {self.population_size}")
         if self.metric not in VALID_METRICS:
             raise unknown_choice("metric", self.metric, VALID_METRICS)
         p = _float("parsimony_coefficient", self.parsimony_coefficient)

@@ -31,8 +31,7 @@ Two SMAC runs with the same seed diverge when ``PYTHONHASHSEED`` differs (measur
 first BO proposal on). The cause: SMAC's ``LocalSearch._get_initial_points`` returns
 ``list(set(configurations))``, and ConfigSpace hashes a ``Configuration`` as ``hash(repr(...))``,
 a salted string hash, so the order of the local-search start points (and the random numbers each
-consumes) depends on the hash seed. So every
-SMAC run is executed in a fresh child interpreter (:func:`symexp.sampling._bo_worker.main`)
+consumes) depends on the hash seed. So every SMAC run is executed in a fresh child interpreter (:func:`symexp.sampling._bo_worker.main`)
 with ``PYTHONHASHSEED=0``; the objective is pickled to it and the result comes back as JSON.
 The run is then a function of ``(objective, space, settings, seed)`` only, however the parent
 was launched. BLAS is single-threaded during SMAC's model fitting (``threadpoolctl``), so the
@@ -67,7 +66,8 @@ a prefix has *more* space-filling Sobol points (all 16 of them at n = 20, 40, 60
 model-guided points than a run planned for ``n`` (5 Sobol + 15 BO at n = 20), so its samples are
 more uniform and less concentrated near the optimum, and its GP is trained on a more uniform
 design. Table 1 (n = 140) is identical under both variants; only the learning curves at
-n < 80 differ. Use ``separate`` to reproduce the paper's curves exactly. A ``separate`` BORun
+n < 80 differ. Use ``separate`` to follow the paper's protocol for those (up to the one-sample
+difference in the GP snapshots noted above). A ``separate`` BORun
 also keeps all prefix snapshots of its main run, so both variants can be compared from one
 artefact.
 """

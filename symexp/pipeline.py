@@ -272,7 +272,7 @@ def fit_symbolic(sr_settings, sr_seed: int, parsimony: float, names: Sequence[st
         settings = dataclasses.replace(sr_settings, parsimony_coefficient=float(parsimony))
         est = SymbolicRegression(settings, random_state=int(sr_seed), feature_names=list(names),
                                  log_features=list(log_features))
-        est.fit(X, y)
+        est.fit(X, y, X_eval=X_test)  # guards of protected ops decided on training + test points
         fields = {
             "status": "ok",
             "test_rmse": rmse(y_test, est.predict(X_test)),

@@ -430,3 +430,20 @@ def test_x_eval_points_are_exact_too():
                                  feature_names=NAMES).fit(X, y, X_eval=grid)
         for pts in (X, grid):
             assert close(formula_predict(est.conversion_.unrounded, NAMES, pts), est.predict(pts)), est.program_
+
+
+def test_latex_of_a_formula_sympy_cannot_typeset_falls_back_to_text():
+    # A real formula from an SR fit: sympy.latex probes Min(cap, exp(...)) at 0 and raises.
+    import sympy as sp
+
+    from symexp.symbolic.regressor import safe_latex
+
+    C, g = sp.symbols("C gamma", positive=True)
+    capped = sp.Min(100000, sp.exp(sp.Min(100000, sp.exp(C))))
+    e = sp.Piecewise((3.721 * sp.exp(-capped) + 1.289 * sp.exp(-sp.Min(100000, sp.exp(C / g))), g > sp.Rational(1, 1000)),
+                     (3.721 * sp.exp(-capped) + 1.289 * sp.exp(-sp.E), True))
+    with pytest.raises(ValueError):
+        sp.latex(e)
+    text = safe_latex(e)
+    assert "Min" in text and text.startswith("\\")
+    assert safe_latex(C / g) == sp.latex(C / g)

@@ -162,7 +162,7 @@ class SymbolicRegression(RegressorMixin, BaseEstimator):
         self.conversion_ = conv
         self.expression_ = conv.expression
         self.formula_ = formula_string(conv.expression)
-        self.latex_ = sympy.latex(conv.expression)
+        self.latex_ = safe_latex(conv.expression)
         self.complexity_ = conv.complexity
         self.simplified_ = conv.simplified
         self.conversion_note_ = conv.note
@@ -176,3 +176,18 @@ class SymbolicRegression(RegressorMixin, BaseEstimator):
         A = self._check_X(X, self._names, self._logs)
         with np.errstate(all="ignore"):
             return np.asarray(self.gp_._program.execute(to_program_space(A, self._logs)), dtype=float).reshape(-1)
+
+
+def safe_latex(expr: sympy.Expr) -> str:
+    """``sympy.latex(expr)``; SymPy's printer can raise on valid expressions (e.g. it probes
+    ``Min(exp(x), cap)`` at x = 0 and hits NaN), so fall back to printing without evaluation,
+    then to the plain text form: a formula that cannot be typeset is still a result."""
+    try:
+        return sympy.latex(expr)
+    except Exception:  # noqa: BLE001 - any printer failure
+        pass
+    try:
+        with sympy.evaluate(False):
+            return sympy.latex(expr, fold_short_frac=True)
+    except Exception:  # noqa: BLE001
+        return r"\text{" + str(expr).replace("_", r"\_") + "}"

@@ -202,16 +202,19 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log):
     from symexp.sampling import BORun, run_bo
 
     path = bo_run_path(spec, bench.key)
+    trainings = 0
 
     def compute() -> dict:
+        nonlocal trainings
         log(f"  BO: running SMAC ({spec.bo.n_trials} trials, seed {spec.sampling_seed})")
         run = run_bo(bench.evaluate, bench.space, spec.bo, spec.sampling_seed, spec.workdir / "smac")
+        trainings = run.objective_trainings or 0
         return run.to_json()
 
     data, computed = compute_once(path, compute)
     if not computed:
         log(f"  BO: reusing cached run {path.name}")
-    return BORun.from_json(data)
+    return BORun.from_json(data), trainings
 
 
 @dataclass
@@ -229,8 +232,8 @@ def _drop_failed(X: np.ndarray, y: np.ndarray, what: str) -> tuple[np.ndarray, n
     return X[ok], y[ok], [f"{int((~ok).sum())} of {len(y)} {what} evaluations failed and were dropped"]
 
 
-def training_sets(spec: CellSpec, bench, log: Log) -> dict[int, TrainingSet]:
-    """One training set per requested n."""
+def training_sets(spec: CellSpec, bench, log: Log) -> tuple[dict[int, TrainingSet], int]:
+    """One training set per requested n, and the trainings a BO run made in its worker process."""
     from symexp.sampling import bo_training_set, gp_for, gp_labels, random_configurations
 
     out: dict[int, TrainingSet] = {}
@@ -243,9 +246,9 @@ def training_sets(spec: CellSpec, bench, log: Log) -> dict[int, TrainingSet]:
         for n in spec.n_samples:
             X, y, warn = _drop_failed(X_all[:n], y_all[:n], "random-sample")
             out[n] = TrainingSet(X, y, warnings=warn)
-        return out
+        return out, 0
 
-    run = load_or_run_bo(spec, bench, log)
+    run, bo_trainings = load_or_run_bo(spec, bench, log)
     for n in spec.n_samples:
         if spec.mode == "bo":
             X, y = bo_training_set(run, n)
@@ -255,7 +258,7 @@ def training_sets(spec: CellSpec, bench, log: Log) -> dict[int, TrainingSet]:
             gp = gp_for(run, n)
             X, y = gp_labels(gp, bench.space, spec.bo_gp_points, spec.sampling_seed)
             out[n] = TrainingSet(np.asarray(X, float), np.asarray(y, float), gp=gp)
-    return out
+    return out, bo_trainings
 
 
 # ----------------------------------------------------------------------------------------------
@@ -324,9 +327,9 @@ def run_cell(spec: CellSpec, log: Log = print) -> CellReport:
         f"({'computed' if test.computed_here else 'from cache'}, {timings['test_set']['wall_s']:.1f} s)")
 
     with Stopwatch(timings, "sampling"):
-        sets = training_sets(spec, bench, log)
+        sets, bo_trainings = training_sets(spec, bench, log)
     log(f"  training sets: n = {list(sets)} ({timings['sampling']['wall_s']:.1f} s)")
-    report.n_trainings = bench.n_trainings - trainings_before + _bo_trainings(spec, bench)
+    report.n_trainings = bench.n_trainings - trainings_before + bo_trainings
 
     def write(key: RecordKey, fields: dict[str, Any]) -> None:
         rec = dict(common)
@@ -374,11 +377,6 @@ def run_cell(spec: CellSpec, log: Log = print) -> CellReport:
                           if fields["status"] == "ok" else f"FAILED: {fields['error']}")
                 log(f"  [{i}/{len(sr_keys)}] n={key.n_samples} sr_seed={key.sr_seed} p={key.parsimony:g}: {status}")
     return report
-
-
-def _bo_trainings(spec: CellSpec, bench) -> int:
-    """Trainings a BO run did in its worker process, if this cell ran it (else 0)."""
-    return int(getattr(bench, "_bo_trainings_here", 0))
 
 
 def default_n_jobs() -> int:

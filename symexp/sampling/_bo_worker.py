@@ -190,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         space = space_from_json(request["space"])
         job = request["job"]
         result = run_trajectory(objective, space, output_directory=Path(request["output_directory"]), **job)
+        # Trainings the objective ran in this process (a benchmark's cache misses), so the parent
+        # can report what a cell cost; None when the objective doesn't count.
+        owner = getattr(objective, "__self__", objective)
+        result["objective_trainings"] = getattr(owner, "n_trainings", None)
         atomic_write_json(result_path, {"ok": True, "result": result}, indent=None)
         return 0
     except BaseException as exc:  # report everything to the parent, which re-raises

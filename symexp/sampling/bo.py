@@ -212,6 +212,9 @@ class BORun:
     incumbent: dict[str, float | int] | None
     snapshots: dict[int, GPSnapshot]
     separate: dict[int, BORun] = field(default_factory=dict)
+    # Trainings the objective reported for the run(s) made by run_bo in this call; not part of
+    # the run's JSON (a run loaded from a cache cost nothing).
+    objective_trainings: int | None = field(default=None, compare=False)
 
     @property
     def n_trials(self) -> int:
@@ -424,6 +427,8 @@ def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace
     shutil.rmtree(tmp, ignore_errors=True)  # (after any other failure it is kept for inspection)
 
     run = BORun._from_trajectory(results[None], space, settings, seed)
+    counts = [res.get("objective_trainings") for res in results.values()]
+    run.objective_trainings = None if any(c is None for c in counts) else int(sum(counts))
     for n, res in results.items():
         if n is not None:
             sub = dataclasses.replace(settings, n_trials=n, snapshot_sizes=(n,), variant="prefix")

@@ -1,0 +1,74 @@
+"""Pipeline benchmarks (not a test): prints counts and ratios.
+
+1. Trainings per cell: a fresh cell trains exactly the unique configurations it needs
+   (test grid x evaluation seeds + its own samples); a second cell of the same benchmark
+   trains 0 test-set configurations.
+2. SR stage speed-up: the same cell's SR fits with n_jobs=2 vs n_jobs=1 (target >= 1.7x on
+   2 cores).
+
+    .venv/bin/python experiments/bench_pipeline.py [--population 2000] [--generations 10]
+
+The harness overhead of one SR fit against plain gplearn is measured by bench_sr_overhead.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from symexp.pipeline import CellSpec, run_cell  # noqa: E402
+from symexp.sampling import BOSettings  # noqa: E402
+from symexp.symbolic import SRSettings  # noqa: E402
+
+FUNCTIONS = ("add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs")
+
+
+def spec(tmp: Path, mode: str, n_jobs: int, args: argparse.Namespace, tag: str) -> CellSpec:
+    sr = SRSettings(population_size=args.population, generations=args.generations, parsimony_coefficient=1e-4,
+                    function_set=FUNCTIONS, time_limit_s=None)
+    bo = BOSettings(n_trials=40, snapshot_sizes=(40,))
+    return CellSpec(
+        experiment=f"bench-{tag}", model=args.model, dataset=args.dataset, protocol="hpobench", mode=mode,
+        sampling_seed=0, n_samples=(40,), sr_seeds=(0, 3), parsimony=(1e-4, 1e-3), sr=sr, bo=bo,
+        test_points_per_dim=10, test_eval_seeds=(0, 1, 2, 3, 4), bo_gp_points=400,
+        store_dir=tmp / "store", cache_dir=tmp / "cache", workdir=tmp / "work", n_jobs=n_jobs,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="svm")
+    parser.add_argument("--dataset", default="breast_cancer")
+    parser.add_argument("--population", type=int, default=2000)
+    parser.add_argument("--generations", type=int, default=10)
+    args = parser.parse_args()
+    quiet = lambda _m: None  # noqa: E731
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        print("== trainings per cell ==")
+        first = run_cell(dataclasses.replace(spec(tmp, "random", 2, args, "t"), sr_seeds=(0,), parsimony=(1e-4,)), log=quiet)
+        expected = 10 * 10 * 5 + 40
+        print(f"random cell, fresh cache: {first.n_trainings} trainings; unique configurations needed: {expected} "
+              f"(ratio {first.n_trainings / expected:.3f})")
+        second = run_cell(dataclasses.replace(spec(tmp, "bo", 2, args, "t"), sr_seeds=(0,), parsimony=(1e-4,)), log=quiet)
+        print(f"bo cell, same benchmark: {second.n_trainings} trainings (40 BO evaluations, 0 for the test set)")
+        third = run_cell(dataclasses.replace(spec(tmp, "bo_gp", 2, args, "t"), sr_seeds=(0,), parsimony=(1e-4,)), log=quiet)
+        print(f"bo_gp cell, same seed: {third.n_trainings} trainings (BO run and test set from the cache)")
+
+        print(f"\n== SR stage: 4 fits, population {args.population}, {args.generations} generations ==")
+        times = {}
+        for n_jobs in (1, 2):
+            rep = run_cell(spec(tmp, "random", n_jobs, args, f"j{n_jobs}"), log=quiet)
+            times[n_jobs] = rep.timings["sr_total"]["wall_s"]
+            print(f"n_jobs={n_jobs}: SR stage {times[n_jobs]:.1f} s wall")
+        print(f"speed-up n_jobs=2 vs 1: {times[1] / times[2]:.2f}x (target >= 1.7x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,10 @@
-"""Symbolic regression (gplearn) and SymPy formulas for symexp.
+"""Symbolic regression (gplearn, or operon) and SymPy formulas for symexp.
 
-- :class:`SRSettings`: the settings of a fit (validated, hashable).
+- :class:`SRSettings`: the settings of a fit (validated, hashable), including the ``engine``.
 - :class:`SymbolicRegression`: fit / predict, with a wall-clock cap, the formula in raw units.
+- :class:`OperonRegression`: the same interface on pyoperon, plus its Pareto front
+  (:mod:`symexp.symbolic.operon`).
+- :func:`make_regressor`: the estimator of ``settings.engine``.
 - :func:`program_to_sympy`, :func:`convert_program`: gplearn program -> simplified SymPy
   expression with gplearn's protected semantics (see :mod:`symexp.symbolic.convert`).
 - :func:`parse_formula`, :func:`formula_predict`, :func:`rmse`: re-evaluate stored formulas.
@@ -18,13 +21,34 @@ from symexp.symbolic.convert import (
     rmse,
 )
 from symexp.symbolic.functions import capped_exp, make_exp
+from symexp.symbolic.operon import OperonRegression, operon_status
 from symexp.symbolic.regressor import SymbolicRegression
-from symexp.symbolic.settings import VALID_FUNCTIONS, VALID_METRICS, SRSettings
+from symexp.symbolic.settings import VALID_ENGINES, VALID_FUNCTIONS, VALID_METRICS, SRSettings
+
+
+def make_regressor(settings: SRSettings, random_state: int, feature_names, log_features=None):
+    """A :class:`SymbolicRegression` (``settings.engine == "gplearn"``) or an
+    :class:`OperonRegression` (``"operon"``), unfitted; both have the same fit / predict /
+    ``formula_`` / ``complexity_`` / ... interface."""
+    from symexp.errors import SymexpError, unknown_choice
+
+    if not isinstance(settings, SRSettings):
+        raise SymexpError(f"settings must be an SRSettings, got {type(settings).__name__}")
+    if settings.engine == "gplearn":
+        cls = SymbolicRegression
+    elif settings.engine == "operon":
+        cls = OperonRegression
+    else:  # pragma: no cover - SRSettings validates the engine
+        raise unknown_choice("SR engine", settings.engine, VALID_ENGINES)
+    return cls(settings, random_state=random_state, feature_names=feature_names, log_features=log_features)
+
 
 __all__ = [
     "Conversion",
+    "OperonRegression",
     "SRSettings",
     "SymbolicRegression",
+    "VALID_ENGINES",
     "VALID_FUNCTIONS",
     "VALID_METRICS",
     "capped_exp",
@@ -32,6 +56,8 @@ __all__ = [
     "formula_predict",
     "formula_string",
     "make_exp",
+    "make_regressor",
+    "operon_status",
     "parse_formula",
     "parse_program",
     "program_to_sympy",

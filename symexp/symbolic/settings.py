@@ -25,6 +25,8 @@ VALID_FUNCTIONS: tuple[str, ...] = GPLEARN_FUNCTIONS + ("exp",)
 #: Fitness metrics that make ``predict`` return values on the scale of ``y``.
 VALID_METRICS: tuple[str, ...] = ("rmse", "mse", "mean absolute error")
 VALID_INIT_METHODS: tuple[str, ...] = ("half and half", "grow", "full")
+#: Symbolic-regression engines: gplearn (the paper's) and operon (``pyoperon``, optional).
+VALID_ENGINES: tuple[str, ...] = ("gplearn", "operon")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,13 @@ class SRSettings:
     tournament_size, stopping_criteria, const_range, init_depth, init_method, p_crossover,
     p_subtree_mutation, p_hoist_mutation, p_point_mutation, p_point_replace, max_samples,
     low_memory : gplearn's parameters, gplearn's defaults.
+    engine : str
+        ``"gplearn"`` (default, the paper's) or ``"operon"`` (:mod:`symexp.symbolic.operon`:
+        pyoperon's NSGA-II on (error, length); see there which settings it uses). Build the
+        estimator of either with :func:`symexp.symbolic.make_regressor`.
+    max_length : int
+        Operon only: the maximum tree length (nodes) of a program (pyoperon's default 50).
+        gplearn has no length cap and ignores it.
     """
 
     population_size: int = 1000
@@ -87,6 +96,8 @@ class SRSettings:
     p_point_replace: float = 0.05
     max_samples: float = 1.0
     low_memory: bool = False
+    engine: str = "gplearn"
+    max_length: int = 50
 
     def __post_init__(self) -> None:
         def put(name: str, value: Any) -> None:
@@ -105,6 +116,9 @@ class SRSettings:
         if len(set(self.function_set)) != len(self.function_set):
             raise SymexpError(f"function_set has duplicates: {list(self.function_set)}")
 
+        if self.engine not in VALID_ENGINES:
+            raise unknown_choice("SR engine", self.engine, VALID_ENGINES)
+        put("max_length", _int("max_length", self.max_length, minimum=1))
         put("population_size", _int("population_size", self.population_size, minimum=1))
         put("generations", _int("generations", self.generations, minimum=1))
         put("tournament_size", _int("tournament_size", self.tournament_size, minimum=1))

@@ -8,7 +8,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from symexp.errors import SymexpError
-from symexp.pipeline import CellSpec, check_parsimony, default_n_jobs
+from symexp.pipeline import CellSpec, PDPSettings, check_parsimony, default_n_jobs
 from symexp.seeding import stable_hash
 
 # Keys that say where and how fast a cell runs, not what it computes: left out of config_hash.
@@ -98,4 +98,5 @@ def cell_spec(cfg: DictConfig, output_dir: str | Path) -> CellSpec:
         linreg_log_features=bool(cfg.linear_regression.log_features),
         n_jobs=resolve_n_jobs(cfg.n_jobs),
         config_hash=config_hash(cfg),
+        pdp=PDPSettings(**OmegaConf.to_container(cfg.pdp, resolve=True)) if cfg.get("pdp") else None,
     )

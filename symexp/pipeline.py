@@ -44,6 +44,24 @@ Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
+class PDPSettings:
+    """More than ``top_k`` hyperparameters (paper Section 4.1.3): explain the ``top_k`` most
+    important ones (fANOVA on the GP) with the rest integrated out by partial dependence."""
+
+    top_k: int = 2
+    n_background: int = 200              # background samples of the other hyperparameters
+    importance_points_per_dim: int = 8   # grid for the fANOVA variance decomposition
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise SymexpError(f"pdp.top_k must be >= 1, got {self.top_k}")
+        if self.n_background < 1:
+            raise SymexpError(f"pdp.n_background must be >= 1, got {self.n_background}")
+        if self.importance_points_per_dim < 2:
+            raise SymexpError(f"pdp.importance_points_per_dim must be >= 2, got {self.importance_points_per_dim}")
+
+
+@dataclass(frozen=True)
 class CellSpec:
     """Everything one job needs; built from the Hydra config by ``experiments/``."""
 
@@ -69,6 +87,7 @@ class CellSpec:
     linreg_log_features: bool = False
     n_jobs: int = 1
     config_hash: str = ""
+    pdp: PDPSettings | None = None
 
 
 @dataclass
@@ -130,6 +149,12 @@ def validate_spec(spec: CellSpec):
         cache_dir=spec.cache_dir / "evaluations",
     )
     bench.space.require_numerical("symbolic regression")
+    if spec.pdp is not None:
+        if spec.mode != "bo_gp":
+            raise SymexpError(f"pdp (explaining the top-k of many hyperparameters) needs mode bo_gp, got mode {spec.mode}")
+        if bench.space.dim <= spec.pdp.top_k:
+            raise SymexpError(f"pdp.top_k={spec.pdp.top_k} but the space has only {bench.space.dim} hyperparameters "
+                              f"({', '.join(bench.space.names)}); drop pdp or explain more hyperparameters")
     # Settings objects validate themselves when built; re-check parsimony through them.
     for p in spec.parsimony:
         dataclasses.replace(spec.sr, parsimony_coefficient=float(p))
@@ -155,7 +180,7 @@ def planned_keys(spec: CellSpec) -> list[RecordKey]:
             for p in spec.parsimony:
                 keys.append(RecordKey(method=f"sr_{spec.mode}", n_samples=n, sr_seed=sr_seed,
                                       parsimony=float(p), **base))
-        if spec.mode == "bo_gp":
+        if spec.mode == "bo_gp" and spec.pdp is None:
             keys.append(RecordKey(method="gp_baseline", n_samples=n, **base))
             keys.append(RecordKey(method="linear_regression", n_samples=n, **base))
     return keys
@@ -219,8 +244,15 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log):
 
 @dataclass
 class TrainingSet:
+    """What the fits for one n need: training data, the test data they are scored on, and
+    the names (and log flags) of the hyperparameters the formula is written in."""
+
     X: np.ndarray
     y: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    names: list[str]
+    log_features: list[bool]
     gp: Any = None  # GP snapshot for bo_gp
     warnings: list[str] = field(default_factory=list)
 
@@ -232,11 +264,13 @@ def _drop_failed(X: np.ndarray, y: np.ndarray, what: str) -> tuple[np.ndarray, n
     return X[ok], y[ok], [f"{int((~ok).sum())} of {len(y)} {what} evaluations failed and were dropped"]
 
 
-def training_sets(spec: CellSpec, bench, log: Log) -> tuple[dict[int, TrainingSet], int]:
+def training_sets(spec: CellSpec, bench, test: TestSet, log: Log) -> tuple[dict[int, TrainingSet], int]:
     """One training set per requested n, and the trainings a BO run made in its worker process."""
     from symexp.sampling import bo_training_set, gp_for, gp_labels, random_configurations
 
     out: dict[int, TrainingSet] = {}
+    shared = dict(X_test=test.X, y_test=test.y, names=bench.space.names,
+                  log_features=[hp.log for hp in bench.space])
     if spec.mode == "random":
         n_max = max(spec.n_samples)
         # One draw of n_max points; smaller n are its prefixes, so sets are nested across n.
@@ -245,7 +279,7 @@ def training_sets(spec: CellSpec, bench, log: Log) -> tuple[dict[int, TrainingSe
         y_all = np.asarray(bench.evaluate_many(configs, spec.sampling_seed, n_jobs=spec.n_jobs), dtype=float)
         for n in spec.n_samples:
             X, y, warn = _drop_failed(X_all[:n], y_all[:n], "random-sample")
-            out[n] = TrainingSet(X, y, warnings=warn)
+            out[n] = TrainingSet(X, y, warnings=warn, **shared)
         return out, 0
 
     run, bo_trainings = load_or_run_bo(spec, bench, log)
@@ -253,11 +287,70 @@ def training_sets(spec: CellSpec, bench, log: Log) -> tuple[dict[int, TrainingSe
         if spec.mode == "bo":
             X, y = bo_training_set(run, n)
             X, y, warn = _drop_failed(np.asarray(X, float), np.asarray(y, float), "BO")
-            out[n] = TrainingSet(X, y, warnings=warn)
+            out[n] = TrainingSet(X, y, warnings=warn, **shared)
         else:
             gp = gp_for(run, n)
             X, y = gp_labels(gp, bench.space, spec.bo_gp_points, spec.sampling_seed)
-            out[n] = TrainingSet(np.asarray(X, float), np.asarray(y, float), gp=gp)
+            out[n] = TrainingSet(np.asarray(X, float), np.asarray(y, float), gp=gp, **shared)
+    return out, bo_trainings
+
+
+PDP_NOTE = ("test_rmse and train_rmse are against the GP's partial dependence on the top-k "
+            "hyperparameters (others integrated out), not the true cost")
+
+
+def pdp_artefact_path(spec: CellSpec, bench_key: str, n: int) -> Path:
+    tag = stable_hash(bench_key, dataclasses.asdict(spec.bo), dataclasses.asdict(spec.pdp),
+                      spec.test_points_per_dim, spec.bo_gp_points, spec.sampling_seed, n)
+    return spec.cache_dir / "pdp" / slug(bench_key) / f"seed{spec.sampling_seed}-n{n}-{tag}.json"
+
+
+def compute_pdp_artefact(spec: CellSpec, bench, gp, n: int) -> dict[str, Any]:
+    """fANOVA importances on the GP mean, the top-k, their PD on the test grid and on random points."""
+    from symexp.importance import fanova_importance
+    from symexp.pdp import partial_dependence
+    from symexp.seeding import derive_rng, derive_seed
+
+    def gp_mean(X: np.ndarray) -> np.ndarray:
+        return gp.predict(X)[0]
+
+    shares = fanova_importance(gp_mean, bench.space, points_per_dim=spec.pdp.importance_points_per_dim)
+    importances = {k: float(v) for k, v in shares.items() if isinstance(k, str)}
+    top = sorted(importances, key=lambda k: (-importances[k], k))[: spec.pdp.top_k]
+    sub = bench.space.subspace(top)
+    background_seed = derive_seed("pdp_background", spec.sampling_seed, n)
+    grid = sub.test_grid(spec.test_points_per_dim)
+    _, pd_grid = partial_dependence(gp_mean, bench.space, top, grid=grid,
+                                    n_background=spec.pdp.n_background, seed=background_seed)
+    train_X = sub.sample(spec.bo_gp_points, derive_rng("pdp_train", spec.sampling_seed, n))
+    _, train_y = partial_dependence(gp_mean, bench.space, top, grid=train_X,
+                                    n_background=spec.pdp.n_background, seed=background_seed)
+    return {
+        "benchmark": bench.key, "model": spec.model, "dataset": spec.dataset, "protocol": spec.protocol,
+        "sampling_seed": spec.sampling_seed, "n_samples": n, "hyperparameters": bench.space.names,
+        "importances": importances, "top": top,
+        "grid": np.asarray(grid).tolist(), "pd": np.asarray(pd_grid).tolist(),
+        "train_X": np.asarray(train_X).tolist(), "train_y": np.asarray(train_y).tolist(),
+    }
+
+
+def pdp_training_sets(spec: CellSpec, bench, log: Log) -> tuple[dict[int, TrainingSet], int]:
+    """Per n: SR data = random points of the top-k subspace labelled by the GP's PD (cached)."""
+    from symexp.sampling import gp_for
+
+    run, bo_trainings = load_or_run_bo(spec, bench, log)
+    out: dict[int, TrainingSet] = {}
+    for n in spec.n_samples:
+        gp = gp_for(run, n)
+        art, _ = compute_once(pdp_artefact_path(spec, bench.key, n), lambda: compute_pdp_artefact(spec, bench, gp, n))
+        top = list(art["top"])
+        shares = ", ".join(f"{k} {art['importances'][k]:.2f}" for k in sorted(art["importances"], key=lambda k: -art["importances"][k]))
+        log(f"  n={n}: fANOVA importance on the GP: {shares}; explaining {', '.join(top)}")
+        out[n] = TrainingSet(
+            X=np.asarray(art["train_X"], float), y=np.asarray(art["train_y"], float),
+            X_test=np.asarray(art["grid"], float), y_test=np.asarray(art["pd"], float),
+            names=top, log_features=[bench.space[t].log for t in top], gp=gp, warnings=[PDP_NOTE],
+        )
     return out, bo_trainings
 
 
@@ -311,35 +404,32 @@ def run_cell(spec: CellSpec, log: Log = print) -> CellReport:
 
     timings = report.timings
     trainings_before = bench.n_trainings
-    names = bench.space.names
-    log_features = [bool(getattr(hp, "log", False)) for hp in bench.space]
-    common = {
-        "hyperparameters": names,
-        "mode": spec.mode,
-        "versions": package_versions(),
-        "config_hash": spec.config_hash,
-    }
-
-    with Stopwatch(timings, "test_set"):
-        test: TestSet = load_or_compute_test_set(bench, spec.test_points_per_dim, spec.test_eval_seeds,
-                                                 spec.cache_dir, n_jobs=spec.n_jobs)
-    log(f"  test set: {len(test.y)} grid points x {len(test.eval_seeds)} seeds "
-        f"({'computed' if test.computed_here else 'from cache'}, {timings['test_set']['wall_s']:.1f} s)")
-
-    with Stopwatch(timings, "sampling"):
-        sets, bo_trainings = training_sets(spec, bench, log)
+    if spec.pdp is None:
+        with Stopwatch(timings, "test_set"):
+            test: TestSet = load_or_compute_test_set(bench, spec.test_points_per_dim, spec.test_eval_seeds,
+                                                     spec.cache_dir, n_jobs=spec.n_jobs)
+        log(f"  test set: {len(test.y)} grid points x {len(test.eval_seeds)} seeds "
+            f"({'computed' if test.computed_here else 'from cache'}, {timings['test_set']['wall_s']:.1f} s)")
+        with Stopwatch(timings, "sampling"):
+            sets, bo_trainings = training_sets(spec, bench, test, log)
+    else:
+        with Stopwatch(timings, "sampling"):
+            sets, bo_trainings = pdp_training_sets(spec, bench, log)
     log(f"  training sets: n = {list(sets)} ({timings['sampling']['wall_s']:.1f} s)")
     report.n_trainings = bench.n_trainings - trainings_before + bo_trainings
+    versions = package_versions()
 
     def write(key: RecordKey, fields: dict[str, Any]) -> None:
-        rec = dict(common)
+        ts = sets[key.n_samples]
+        rec = {"hyperparameters": ts.names, "mode": spec.mode, "versions": versions,
+               "config_hash": spec.config_hash}
         rec.update(fields)
-        rec["n_train_points"] = int(len(sets[key.n_samples].y))
+        rec["n_train_points"] = int(len(ts.y))
         rec["n_trainings"] = report.n_trainings
         stage_timings = {k: dict(v) for k, v in timings.items()}
         stage_timings.update(fields.get("timings", {}))
         rec["timings"] = stage_timings
-        rec["warnings"] = sets[key.n_samples].warnings or None
+        rec["warnings"] = ts.warnings or None
         store.write(key, rec)
         report.written.append(store.path(key))
         if rec.get("status") != "ok":
@@ -347,27 +437,27 @@ def run_cell(spec: CellSpec, log: Log = print) -> CellReport:
 
     # Baselines (bo_gp): cheap, written first.
     for key in todo:
+        ts = sets[key.n_samples]
         if key.method == "gp_baseline":
-            ts = sets[key.n_samples]
             with Stopwatch(timings, "gp_baseline"):
-                mean, _ = ts.gp.predict(test.X)
-                fields = {"status": "ok", "test_rmse": rmse(test.y, mean), "train_rmse": None}
+                mean, _ = ts.gp.predict(ts.X_test)
+                fields = {"status": "ok", "test_rmse": rmse(ts.y_test, mean), "train_rmse": None}
             write(key, fields)
         elif key.method == "linear_regression":
-            ts = sets[key.n_samples]
             with Stopwatch(timings, "linear_regression"):
-                lin = LinearBaseline(log_features if spec.linreg_log_features else None).fit(ts.X, ts.y)
-                fields = {"status": "ok", "test_rmse": rmse(test.y, lin.predict(test.X)),
+                lin = LinearBaseline(ts.log_features if spec.linreg_log_features else None).fit(ts.X, ts.y)
+                fields = {"status": "ok", "test_rmse": rmse(ts.y_test, lin.predict(ts.X_test)),
                           "train_rmse": rmse(ts.y, lin.predict(ts.X))}
             write(key, fields)
 
     sr_keys = [k for k in todo if k.method.startswith("sr_")]
     if sr_keys:
-        log(f"  symbolic regression: {len(sr_keys)} fits on {spec.n_jobs} process(es)")
+        log(f"  symbolic regression: {len(sr_keys)} fits on {min(spec.n_jobs, len(sr_keys))} process(es)")
         with Stopwatch(timings, "sr_total"):
             jobs = (
-                delayed(fit_symbolic)(spec.sr, k.sr_seed, k.parsimony, names, log_features,
-                                      sets[k.n_samples].X, sets[k.n_samples].y, test.X, test.y)
+                delayed(fit_symbolic)(spec.sr, k.sr_seed, k.parsimony, sets[k.n_samples].names,
+                                      sets[k.n_samples].log_features, sets[k.n_samples].X, sets[k.n_samples].y,
+                                      sets[k.n_samples].X_test, sets[k.n_samples].y_test)
                 for k in sr_keys
             )
             results = Parallel(n_jobs=min(spec.n_jobs, len(sr_keys)), return_as="generator")(jobs)

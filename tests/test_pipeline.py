@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from symexp.errors import SymexpError
-from symexp.pipeline import CellSpec, planned_keys, run_cell
+from symexp.pipeline import CellSpec, PDPSettings, planned_keys, run_cell
 from symexp.records import RecordStore, load_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,3 +162,36 @@ for mode in ("bo", "random", "bo_gp"):
     a, b = _record_snapshot(tmp_path / "p0" / "store"), _record_snapshot(tmp_path / "p1" / "store")
     assert a.keys() == b.keys() and len(a) == 5
     assert a == b
+
+
+def test_pdp_cell_explains_the_top_k_by_partial_dependence(tmp_path):
+    """Three hyperparameters, z barely matters: fANOVA ranks x, y first; SR fits the GP's PD."""
+    spec = tiny_spec(tmp_path, "bo_gp", hyperparameters=("x", "y", "z"), n_samples=(10,), sr_seeds=(0,),
+                     pdp=PDPSettings(top_k=2, n_background=20, importance_points_per_dim=4),
+                     bo=dataclasses.replace(tiny_spec(tmp_path, "bo").bo, initial_design_per_dim=1))
+    report = run_cell(spec, log=quiet)
+    df = load_records(spec.store_dir, "unit")
+    assert list(df["method"]) == ["sr_bo_gp"] and not report.failed  # no true-cost baselines here
+    rec = df.iloc[0]
+    assert sorted(rec["hyperparameters"]) == ["x", "y"]
+    assert "partial dependence" in rec["warnings"][0]
+    art_files = list((tmp_path / "cache" / "pdp").rglob("*.json"))
+    assert len(art_files) == 1
+    art = json.loads(art_files[0].read_text())
+    assert set(art["importances"]) == {"x", "y", "z"} and art["importances"]["z"] < min(art["importances"]["x"], art["importances"]["y"])
+    assert np.isclose(sum(art["importances"].values()), 1.0, atol=0.2)  # main effects: most of the variance
+    assert len(art["train_y"]) == spec.bo_gp_points and len(art["pd"]) == 4 * 4
+    assert not (tmp_path / "cache" / "testsets").exists()  # no 3-D true-cost grid was evaluated
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"mode": "random"}, "needs mode bo_gp"),
+    ({"hyperparameters": ("x", "y")}, "has only 2 hyperparameters"),
+])
+def test_pdp_bad_input(tmp_path, overrides, message):
+    overrides = dict(overrides)
+    spec = tiny_spec(tmp_path, overrides.pop("mode", "bo_gp"), pdp=PDPSettings(top_k=2),
+                     **{"hyperparameters": ("x", "y", "z"), **overrides})
+    with pytest.raises(SymexpError, match=message):
+        run_cell(spec, log=quiet)
+    assert not (tmp_path / "store").exists()

@@ -318,25 +318,34 @@ class MLBenchmark(Benchmark):
 SYNTHETIC_SPACE = SearchSpace((
     Numerical("x", 0.1, 2.0, log=True, default=1.0),
     Numerical("y", 0.0, 1.0, default=0.5),
+    # A third, weakly important hyperparameter for tests of the >2-hyperparameter path (fANOVA,
+    # partial dependence). At its default the cost is exactly SYNTHETIC_FORMULA.
+    Numerical("z", 0.0, 1.0, default=0.5),
 ))
+SYNTHETIC_PAIR = ("x", "y")
 SYNTHETIC_FORMULA = "x*y + 0.1"
+SYNTHETIC_FORMULA_XYZ = "x*y + 0.1 + 0.05*(z - 0.5)"
 
 
 class SyntheticBenchmark(Benchmark):
-    """Cost ``x*y + 0.1`` (:attr:`true_formula`) plus optional seeded Gaussian noise.
+    """Cost ``x*y + 0.1 + 0.05*(z - 0.5)`` plus optional seeded Gaussian noise.
 
-    ``x`` in [0.1, 2] (log), ``y`` in [0, 1]. A cache miss counts as a training and goes
-    through the same cache as the ML benchmarks. ``noise`` is the standard deviation of the
-    noise, drawn from the per-evaluation seed.
+    ``x`` in [0.1, 2] (log), ``y`` in [0, 1], ``z`` in [0, 1] (default 0.5). By default only
+    ``x`` and ``y`` are explained (z stays at 0.5), so the cost is ``x*y + 0.1``;
+    :attr:`true_formula` is the cost as a function of the explained hyperparameters. A cache
+    miss counts as a training and goes through the same cache as the ML benchmarks. ``noise``
+    is the standard deviation of the noise, drawn from the per-evaluation seed.
     """
 
-    true_formula = SYNTHETIC_FORMULA
+    @property
+    def true_formula(self) -> str:
+        return SYNTHETIC_FORMULA_XYZ if "z" in self.space.names else SYNTHETIC_FORMULA
 
     def __init__(self, *, protocol: str, hyperparameters: Sequence[str], noise: float, cache_dir: Path | None):
         self.noise = float(noise)
         super().__init__(model="synthetic", dataset="synthetic", protocol=protocol, full_space=SYNTHETIC_SPACE,
                          hyperparameters=hyperparameters, fidelity={},
-                         key_parts={"split": {"source": "synthetic"}, "formula": SYNTHETIC_FORMULA, "noise": self.noise},
+                         key_parts={"split": {"source": "synthetic"}, "formula": SYNTHETIC_FORMULA_XYZ, "noise": self.noise},
                          cache_dir=cache_dir)
 
     @property
@@ -344,12 +353,12 @@ class SyntheticBenchmark(Benchmark):
         return {"source": "synthetic", "n_train": 0, "n_valid": 0, "n_test": 0, "task_id": None, "data_id": None}
 
     @staticmethod
-    def formula(x: float, y: float) -> float:
-        return x * y + 0.1
+    def formula(x: float, y: float, z: float = 0.5) -> float:
+        return x * y + 0.1 + 0.05 * (z - 0.5)
 
     def _train(self, full: dict[str, Any], seed: int) -> tuple[float, float]:
         start = time.perf_counter()
-        cost = self.formula(float(full["x"]), float(full["y"]))
+        cost = self.formula(float(full["x"]), float(full["y"]), float(full["z"]))
         if self.noise > 0:
             cost += self.noise * float(derive_rng("evaluation", self.key, dict(full), int(seed)).standard_normal())
         return float(cost), time.perf_counter() - start
@@ -419,7 +428,7 @@ def make_benchmark(
         raise unknown_choice("protocol", protocol, PROTOCOLS)
     full_space = SYNTHETIC_SPACE if model == "synthetic" else model_info(model).space
     if hyperparameters is None:
-        names = list(full_space.names if model == "synthetic" else model_info(model).paper_pair)
+        names = list(SYNTHETIC_PAIR if model == "synthetic" else model_info(model).paper_pair)
     else:
         if isinstance(hyperparameters, str):
             hyperparameters = [hyperparameters]

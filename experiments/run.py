@@ -10,6 +10,7 @@ before any compute; nothing is written.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,7 +22,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from experiments.hydra_glue import cell_spec  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
+from symexp.jobstatus import write_job_status  # noqa: E402
 from symexp.pipeline import run_cell  # noqa: E402
+
+
+def remove_hydra_only_dir(path: Path) -> None:
+    """A user error writes nothing: drop the job dir Hydra made if it holds only Hydra's files
+    (.hydra/, the job log), then its parents if they are left empty, up to the launch dir."""
+    if not path.is_dir() or any(p.name not in {".hydra", "run.log", "main.log"} and p.suffix != ".log"
+                                for p in path.iterdir()):
+        return
+    shutil.rmtree(path, ignore_errors=True)
+    cwd = Path.cwd().resolve()
+    parent = path.resolve().parent
+    while parent != cwd and cwd in parent.parents and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
 
 
 def log(msg: str) -> None:
@@ -30,13 +46,30 @@ def log(msg: str) -> None:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> dict:
+    output_dir = HydraConfig.get().runtime.output_dir
     try:
-        spec = cell_spec(cfg, HydraConfig.get().runtime.output_dir)
-        report = run_cell(spec, log=log)
+        spec = cell_spec(cfg, output_dir)
+        # Validate everything before the first write; a user error leaves no trace.
+        from symexp.pipeline import validate_spec
+        validate_spec(spec)
     except SymexpError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
+        remove_hydra_only_dir(Path(output_dir))
         sys.exit(2)
-    return {"written": len(report.written), "skipped": report.skipped, "failed": len(report.failed)}
+    write_job_status(output_dir, "running")
+    try:
+        report = run_cell(spec, log=log)
+    except BaseException as exc:
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+        write_job_status(output_dir, "failed", error=reason)
+        if isinstance(exc, SymexpError):
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            sys.exit(2)
+        raise
+    summary = {"written": len(report.written), "skipped": report.skipped, "failed": len(report.failed)}
+    write_job_status(output_dir, "done", **summary,
+                     failed_records=[f"{k.method} n={k.n_samples} sr_seed={k.sr_seed}: {why}" for k, why in report.failed])
+    return summary
 
 
 if __name__ == "__main__":

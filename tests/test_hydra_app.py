@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def test_user_error_is_one_line_exit_2_and_writes_nothing(tmp_path, override, me
     assert proc.returncode == 2, proc.stderr
     err = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(err) == 1 and message in err[0] and "Traceback" not in proc.stderr
-    assert not (tmp_path / "store").exists()
+    assert list(tmp_path.iterdir()) == []  # no store, no cache, no job dir
 
 
 def test_single_cell_writes_only_under_its_output_dir_and_store(tmp_path):
@@ -79,3 +80,10 @@ def test_single_cell_writes_only_under_its_output_dir_and_store(tmp_path):
     assert top <= {"store", "cache", "results"}, top
     run_dirs = list((tmp_path / "results" / "runs" / "smoke").iterdir())
     assert [d.name for d in run_dirs] == ["synthetic-synthetic-bo_gp-seed0"]
+
+
+def test_job_status_file_says_done(tmp_path):
+    proc = run_app(["experiment=smoke", "mode=random", *TINY], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    status = json.loads((tmp_path / "results/runs/smoke/synthetic-synthetic-random-seed0/job_status.json").read_text())
+    assert status["state"] == "done" and status["written"] == 1 and status["failed"] == 0

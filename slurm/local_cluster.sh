@@ -378,6 +378,18 @@ start_slurmctld() {
 
 node_state() { sinfo -h -N -p "$PARTITION" -o "%T" 2>/dev/null | head -n 1; }
 node_ready() { case $(node_state) in idle | mixed | allocated | completing) return 0 ;; *) return 1 ;; esac; }
+# A node left drained/down by an earlier run ("Kill task failed", "Not responding", ...): this is
+# a throw-away test cluster, so put it back into service.
+resume_if_drained() {
+    local state
+    state=$(node_state)
+    case $state in
+    *drain* | down* | fail*)
+        say "node $(hostname -s) is '$state' ($(scontrol show node "$(hostname -s)" | sed -n 's/.*Reason=//p')); resuming it"
+        scontrol update NodeName="$(hostname -s)" State=RESUME >/dev/null 2>&1 || true
+        ;;
+    esac
+}
 
 start_slurmd() {
     if ! alive "$RUN/slurmd.pid" slurmd; then
@@ -389,6 +401,7 @@ start_slurmd() {
     else
         say "slurmd: already running"
     fi
+    wait_for 10 node_ready || resume_if_drained
     if ! wait_for "$TIMEOUT" node_ready; then
         # A node left down/drained by an earlier run: resume it once, then give up.
         scontrol update NodeName="$(hostname -s)" State=RESUME >/dev/null 2>&1 || true
@@ -412,7 +425,23 @@ cmd_start() {
     sinfo
 }
 
+# Cancel what is still queued or running and wait until the node has no job left, so that no job
+# step outlives slurmd (its processes would be orphaned, and the next start would find the node
+# drained with "Kill task failed").
+end_jobs() {
+    alive "$RUN/slurmctld.pid" slurmctld && alive "$RUN/slurmd.pid" slurmd || return 0
+    local jobs
+    jobs=$(squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ') || return 0
+    [[ -n ${jobs// /} ]] || return 0
+    say "cancelling jobs still in the queue: $jobs"
+    # shellcheck disable=SC2086
+    scancel $jobs 2>/dev/null || true
+    wait_for 60 no_jobs_left || say "jobs still ending after 60 s: $(squeue -h -o '%A:%T' | tr '\n' ' ')"
+}
+no_jobs_left() { [[ -z $(squeue -h -o %A 2>/dev/null) ]]; }
+
 cmd_stop() {
+    end_jobs
     # Order: compute daemon, controller, accounting, database, munge (only if we started it).
     stop_pidfiles "slurmd:$RUN/slurmd.pid:slurmd" "slurmctld:$RUN/slurmctld.pid:slurmctld"
     stop_pidfile slurmdbd "$RUN/slurmdbd.pid" slurmdbd

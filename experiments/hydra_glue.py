@@ -52,28 +52,21 @@ def bo_settings(cfg: DictConfig):
     return BOSettings(**bo)
 
 
-def _int_list(cfg: DictConfig, key: str) -> tuple[int, ...]:
+def _number_list(cfg: DictConfig, key: str, cast: type) -> tuple:
+    """``cfg[key]`` (a scalar or a list) as a tuple of ``cast`` values; one-line error otherwise."""
     value = cfg[key]
     values = list(value) if OmegaConf.is_list(value) or isinstance(value, list | tuple) else [value]
     try:
-        return tuple(int(v) for v in values)
+        return tuple(cast(v) for v in values)
     except (TypeError, ValueError):
-        raise SymexpError(f"{key} must be a list of integers, got {values}") from None
-
-
-def _float_list(cfg: DictConfig, key: str) -> tuple[float, ...]:
-    value = cfg[key]
-    values = list(value) if OmegaConf.is_list(value) or isinstance(value, list | tuple) else [value]
-    try:
-        return tuple(float(v) for v in values)
-    except (TypeError, ValueError):
-        raise SymexpError(f"{key} must be a list of numbers, got {values}") from None
+        kind = "integers" if cast is int else "numbers"
+        raise SymexpError(f"{key} must be a list of {kind}, got {values}") from None
 
 
 def cell_spec(cfg: DictConfig, output_dir: str | Path) -> CellSpec:
     """Build the CellSpec of one job from its resolved Hydra config."""
     hps = cfg.hyperparameters
-    parsimony = _float_list(cfg, "parsimony")
+    parsimony = _number_list(cfg, "parsimony", float)
     check_parsimony(parsimony)  # before SRSettings, so the message names the user's key
     return CellSpec(
         experiment=str(cfg.experiment),
@@ -82,8 +75,8 @@ def cell_spec(cfg: DictConfig, output_dir: str | Path) -> CellSpec:
         protocol=str(cfg.protocol),
         mode=str(cfg.mode),
         sampling_seed=int(cfg.sampling_seed),
-        n_samples=_int_list(cfg, "n_samples"),
-        sr_seeds=_int_list(cfg, "sr_seeds"),
+        n_samples=_number_list(cfg, "n_samples", int),
+        sr_seeds=_number_list(cfg, "sr_seeds", int),
         parsimony=parsimony,
         sr=sr_settings(cfg),
         bo=bo_settings(cfg),

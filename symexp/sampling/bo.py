@@ -267,17 +267,10 @@ class BORun:
     @classmethod
     def _from_trajectory(cls, result: Mapping[str, Any], space: SearchSpace, settings: BOSettings,
                          seed: int) -> BORun:
-        return cls(
-            space=space, settings=settings, seed=seed,
-            X=np.array(result["X"], dtype=float).reshape(-1, space.dim),
-            y=np.array([np.nan if v is None else v for v in result["y"]], dtype=float),
-            eval_seeds=np.array(result["eval_seeds"], dtype=np.int64),
-            origins=list(result["origins"]),
-            n_initial_design=int(result["n_initial_design"]),
-            n_failed=int(result["n_failed"]),
-            incumbent=result["incumbent"],
-            snapshots={int(n): GPSnapshot.from_json(s) for n, s in result["snapshots"].items()},
-        )
+        """A run from the worker's trajectory (the run's JSON without space, settings, seed)."""
+        data = {**result, "format": RUN_FORMAT, "space": space_to_json(space), "settings": settings.to_json(),
+                "seed": int(seed), "separate": {}}
+        return cls.from_json(data)
 
 
 # -- training sets and GPs for a sample size ---------------------------------------------------

@@ -1,0 +1,148 @@
+"""A Pareto front of formulas (accuracy vs. complexity) and the elbow rule on it.
+
+Candidates come from two engines:
+
+* **gplearn parsimony sweep** (:func:`gplearn_sweep`): one fit per (parsimony coefficient, SR
+  seed), as in the paper's Fig. 5 / 8; each fit gives one formula.
+* **operon** (:func:`operon_front`): one multi-objective fit per SR seed; every member of its
+  Pareto front is a candidate.
+
+Every candidate is scored the same way: the RMSE of its *printed* formula (simplified, rounded;
+evaluated with :func:`symexp.symbolic.formula_predict`) against the surrogate's values on the
+scoring grid, and its complexity is ``sympy.count_ops`` of that formula. The front keeps the
+candidates no other candidate beats on both (:func:`pareto_front`), one per complexity, sorted
+from simple to complex.
+
+The default formula is chosen by the paper's elbow rule (Appendix A, :func:`symexp.elbow.elbow_point`)
+walked along the front from the simplest formula: stop before a step that adds at least two
+operations while reducing the RMSE by less than 10 %. For a gplearn sweep this is the paper's rule
+with dominated sweep points removed first (a dominated point is never a better stopping place:
+another formula is simpler and at least as accurate).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from symexp.elbow import elbow_point
+from symexp.symbolic import SRSettings, formula_predict, make_regressor
+
+
+@dataclass
+class Candidate:
+    """One formula: where it came from and how good and simple it is."""
+
+    engine: str
+    seed: int
+    parsimony: float | None
+    formula: str
+    latex: str
+    complexity: int
+    rmse: float              # printed formula vs surrogate on the scoring grid
+    train_rmse: float        # printed formula vs the SR training labels
+    program: str
+    timed_out: bool = False
+    fit_seconds: float = 0.0
+    id: int = -1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in ("id", "engine", "seed", "parsimony", "formula", "latex", "complexity",
+                                              "rmse", "train_rmse", "program", "timed_out", "fit_seconds")}
+        for k in ("rmse", "train_rmse"):
+            if not math.isfinite(out[k]):
+                out[k] = None
+        out.update(self.extra)
+        return out
+
+
+def _score(formula: str, names: Sequence[str], X: np.ndarray, y: np.ndarray) -> float:
+    pred = formula_predict(formula, names, X)
+    if not np.all(np.isfinite(pred)):
+        return math.inf
+    return float(np.sqrt(np.mean((pred - y) ** 2)))
+
+
+Progress = Callable[[str], None]
+
+
+def gplearn_sweep(X: np.ndarray, y: np.ndarray, names: Sequence[str], log_features: Sequence[bool],
+                  settings: SRSettings, parsimonies: Sequence[float], seeds: Sequence[int],
+                  X_grid: np.ndarray, y_grid: np.ndarray, step: Progress | None = None) -> list[Candidate]:
+    """One gplearn fit per (parsimony, seed); high parsimony first."""
+    out = []
+    for p in sorted(set(float(v) for v in parsimonies), reverse=True):
+        for seed in seeds:
+            if step:
+                step(f"gplearn p={p:g} seed={seed}")
+            s = dataclasses.replace(settings, engine="gplearn", parsimony_coefficient=p)
+            est = make_regressor(s, int(seed), list(names), list(log_features)).fit(X, y, X_eval=X_grid)
+            out.append(Candidate(
+                engine="gplearn", seed=int(seed), parsimony=p, formula=est.formula_, latex=est.latex_,
+                complexity=int(est.complexity_), rmse=_score(est.formula_, names, X_grid, y_grid),
+                train_rmse=_score(est.formula_, names, X, y), program=est.program_, timed_out=bool(est.timed_out_),
+                fit_seconds=float(est.fit_seconds_)))
+    return out
+
+
+def operon_front(X: np.ndarray, y: np.ndarray, names: Sequence[str], log_features: Sequence[bool],
+                 settings: SRSettings, seeds: Sequence[int], X_grid: np.ndarray, y_grid: np.ndarray,
+                 step: Progress | None = None) -> list[Candidate]:
+    """Every member of operon's Pareto front, for each seed."""
+    out = []
+    for seed in seeds:
+        if step:
+            step(f"operon seed={seed}")
+        s = dataclasses.replace(settings, engine="operon")
+        t0 = time.perf_counter()
+        est = make_regressor(s, int(seed), list(names), list(log_features)).fit(X, y, X_eval=X_grid)
+        members = est.pareto_front_
+        seconds = time.perf_counter() - t0
+        for m in members:
+            out.append(Candidate(
+                engine="operon", seed=int(seed), parsimony=None, formula=m.formula, latex=m.latex,
+                complexity=int(m.complexity), rmse=_score(m.formula, names, X_grid, y_grid),
+                train_rmse=_score(m.formula, names, X, y), program=m.program, timed_out=bool(est.timed_out_),
+                fit_seconds=seconds, extra={"operon_length": m.length}))
+    return out
+
+
+def dedupe(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Drop repeated formulas (same text), keeping the first; number the rest 0, 1, ..."""
+    seen: set[str] = set()
+    out = []
+    for c in candidates:
+        if c.formula in seen:
+            continue
+        seen.add(c.formula)
+        out.append(c)
+    for i, c in enumerate(out):
+        c.id = i
+    return out
+
+
+def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Non-dominated candidates in (complexity, rmse), simplest first; non-finite RMSEs are left out."""
+    ok = sorted((c for c in candidates if math.isfinite(c.rmse)), key=lambda c: (c.complexity, c.rmse, c.id))
+    front: list[Candidate] = []
+    for c in ok:
+        if not front or c.rmse < front[-1].rmse:
+            if front and front[-1].complexity == c.complexity:
+                continue  # same complexity, worse: dominated (sorted by rmse within complexity)
+            front.append(c)
+    return front
+
+
+def elbow_index(front: Sequence[Candidate]) -> int:
+    """Position in ``front`` chosen by the elbow rule walked from the simplest formula."""
+    if not front:
+        raise ValueError("empty front")
+    pseudo_parsimony = [-float(i) for i in range(len(front))]  # simplest = highest "parsimony"
+    return elbow_point(pseudo_parsimony, [c.rmse for c in front], [c.complexity for c in front])

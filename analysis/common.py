@@ -26,6 +26,7 @@ from symexp.records import load_records
 
 DEFAULT_STORE = Path("results/store")
 DEFAULT_OUT = Path("results/analysis")
+DEFAULT_CACHE = Path("results/cache")
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "results" / "reference"
 PUBLISHED_TABLE1 = REFERENCE_DIR / "table1_published.csv"
 
@@ -297,6 +298,37 @@ def facet_axes(n_panels: int, ncols: int = 4, panel: tuple[float, float] = (3.6,
     for ax in flat[n_panels:]:
         fig.delaxes(ax)
     return fig, flat[:n_panels]
+
+
+def add_cache_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                   help=f"shared cache of the pipeline: test sets, BO runs, PD artefacts (default: {DEFAULT_CACHE})")
+
+
+def search_space(model: str, dataset: str, protocol: str, hyperparameters: Sequence[str]):
+    """The :class:`symexp.space.SearchSpace` of ``hyperparameters`` of a benchmark, or ``None``.
+
+    Uses :func:`symexp.benchmarks.make_benchmark` (loads no data); if that refuses (e.g. an
+    unusable ``$SYMEXP_DATA_DIR``), the model's registered space directly. ``None`` when the
+    model or a hyperparameter is unknown: the caller reports it as missing.
+    """
+    from symexp.benchmarks import make_benchmark
+
+    try:
+        return make_benchmark(model=model, dataset=dataset, protocol=protocol,
+                              hyperparameters=list(hyperparameters)).space
+    except SymexpError:
+        pass
+    try:
+        if model == "synthetic":
+            from symexp.benchmarks.objective import SYNTHETIC_SPACE as full
+        else:
+            from symexp.benchmarks.models import model_info
+
+            full = model_info(model).space
+        return full.subspace(list(hyperparameters))
+    except (SymexpError, KeyError, ImportError):
+        return None
 
 
 def panel_title(model: str, dataset: str) -> str:

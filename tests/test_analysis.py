@@ -284,14 +284,15 @@ def test_build_all_on_empty_store(tmp_path):
     empty = tmp_path / "store"
     empty.mkdir()
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "analysis.build_all", "--store", str(empty), "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "analysis.build_all", "--store", str(empty), "--out", str(out),
+                           "--cache", str(tmp_path / "cache")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
-    for name in ("table1", "sample_size", "parsimony", "formulas", "pdp_formulas"):
+    for name in ("table1", "sample_size", "parsimony", "formulas", "landscapes", "pdp_formulas", "pdp_figures"):
         assert f"== {name}: nothing built" in proc.stdout
     assert "no records for experiment 'table1'" in proc.stdout
-    assert "Not built: table1, sample_size, parsimony, formulas, pdp_formulas" in proc.stdout
+    assert "Not built: table1, sample_size, parsimony, formulas, landscapes, pdp_formulas, pdp_figures" in proc.stdout
     assert (out / "build_report.md").is_file()
 
 

@@ -23,6 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 smoke: $(STAMP)
 	$(PY) experiments/run.py --multirun experiment=smoke
 	$(VENV)/bin/symexp summary --experiment smoke
+	$(PY) -m analysis.build_all --experiment smoke
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q

@@ -34,6 +34,24 @@ from symexp.space import SearchSpace
 KERNEL = "smac2-blackbox: constant * Matern(5/2, ARD) [* Hamming] + white noise"
 
 
+def configspace(space: SearchSpace, seed: int):
+    """A ConfigSpace for SMAC's kernel. Like ``SearchSpace.to_configspace``, but a categorical
+    without a default gets ConfigSpace's own (the first choice; ConfigSpace 1.2 rejects
+    ``default=None``). Defaults do not matter to the GP."""
+    from ConfigSpace import Categorical as CSCategorical
+    from ConfigSpace import ConfigurationSpace, Float, Integer
+
+    cs = ConfigurationSpace(seed=seed)
+    for hp in space:
+        if not hp.is_numerical:
+            cs.add(CSCategorical(hp.name, list(hp.choices)))
+        elif hp.integer:
+            cs.add(Integer(hp.name, (int(hp.lower), int(hp.upper)), log=hp.log))
+        else:
+            cs.add(Float(hp.name, (float(hp.lower), float(hp.upper)), log=hp.log))
+    return cs
+
+
 class GPSurrogate:
     """SMAC's GP on a (possibly mixed) search space; see the module docstring.
 
@@ -50,7 +68,7 @@ class GPSurrogate:
         self.space = space
         self.seed = int(seed)
         self.n_restarts = int(n_restarts)
-        self._cs = space.to_configspace(seed=self.seed)
+        self._cs = configspace(space, seed=self.seed)
         cs_names = list(self._cs.keys())
         self._order = [space.names.index(n) for n in cs_names]  # encoded column k <- space column order[k]
 

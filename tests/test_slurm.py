@@ -280,11 +280,23 @@ def _job_id(info: dict) -> str:
     return info["SLURM_JOB_ID"]
 
 
-def _sacct_states(job_id: str) -> list[str]:
-    """States of every run (allocation) of the job: one line per run, requeues included."""
-    out = _run(["sacct", "-n", "-P", "-D", "-X", "-j", job_id, "-o", "State"], timeout=30)
-    assert out.returncode == 0, out.stderr
-    return [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
+_UNFINISHED = {"PENDING", "RUNNING", "COMPLETING", "REQUEUING", "CONFIGURING", "RESIZING", "SUSPENDED"}
+
+
+def _sacct_states(*selector: str, timeout: float = 30) -> list[str]:
+    """States of every run (allocation) of the selected jobs, one per run, requeues included.
+    Waits for the accounting records to be final: slurmctld sends them to slurmdbd
+    asynchronously, so sacct may still say RUNNING shortly after a job ended."""
+    if len(selector) == 1 and not selector[0].startswith("-"):
+        selector = ("-j", selector[0])
+    deadline = time.monotonic() + timeout
+    while True:
+        out = _run(["sacct", "-n", "-P", "-D", "-X", *selector, "-o", "State"], timeout=30)
+        assert out.returncode == 0, out.stderr
+        states = [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
+        if (states and not _UNFINISHED & set(states)) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.5)
 
 
 def _release_after_requeue(job_id: str, timeout: float = 60) -> None:
@@ -426,5 +438,5 @@ def test_smoke_experiment_runs_on_slurm(local_slurm, tmp_path):
     records = [json.loads(p.read_text()) for p in (tmp_path / "store").rglob("*.json")]
     modes = {r["mode"] for r in records}
     assert modes == {"bo", "random", "bo_gp"}, modes
-    states = _run(["sacct", "-n", "-P", "-X", f"--name={name}", "-o", "State"], timeout=30).stdout.split()
+    states = _sacct_states(f"--name={name}")
     assert states and set(states) == {"COMPLETED"}, states

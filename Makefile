@@ -26,10 +26,10 @@ smoke: $(STAMP)
 	$(PY) -m analysis.build_all --experiment smoke
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 --dist loadfile -q
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow and not slurm"
+	$(PY) -m pytest -n 2 --dist loadfile -q -m "not slow and not slurm"
 
 bench: $(STAMP)
 	$(PY) experiments/bench_evaluation.py

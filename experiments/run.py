@@ -10,6 +10,7 @@ before any compute; nothing is written.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,7 +19,11 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, ROOT)
+# Cluster jobs unpickle this module's task in a fresh interpreter that inherits our environment:
+# give it the repository on its path, wherever the sweep was launched from.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
 
 from experiments.hydra_glue import cell_spec  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
@@ -40,6 +45,15 @@ def remove_hydra_only_dir(path: Path) -> None:
         parent = parent.parent
 
 
+def user_error(exc: SymexpError) -> None:
+    """One line and exit 2 in a terminal; inside a SLURM job, raise so that submitit returns
+    the error to the submitting process at once (an exit leaves it waiting for a result file)."""
+    if "SLURM_JOB_ID" in os.environ:
+        raise exc
+    print(f"error: {exc}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
 def log(msg: str) -> None:
     print(msg, flush=True)
 
@@ -53,9 +67,8 @@ def main(cfg: DictConfig) -> dict:
         from symexp.pipeline import validate_spec
         validate_spec(spec)
     except SymexpError as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
         remove_hydra_only_dir(Path(output_dir))
-        sys.exit(2)
+        user_error(exc)
     write_job_status(output_dir, "running")
     try:
         report = run_cell(spec, log=log)
@@ -63,8 +76,7 @@ def main(cfg: DictConfig) -> dict:
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
         write_job_status(output_dir, "failed", error=reason)
         if isinstance(exc, SymexpError):
-            print(f"error: {exc}", file=sys.stderr, flush=True)
-            sys.exit(2)
+            user_error(exc)
         raise
     summary = {"written": len(report.written), "skipped": report.skipped, "failed": len(report.failed)}
     write_job_status(output_dir, "done", **summary,

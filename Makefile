@@ -9,7 +9,7 @@ export SYMEXP_DATA_DIR ?= $(SHARED_DATA)
 # One hash seed for every process we start: SMAC's runs depend on it (see symexp/seeding.py).
 export PYTHONHASHSEED := 0
 
-.PHONY: venv smoke test test-fast bench clean
+.PHONY: venv smoke test test-fast slurm-ready bench clean
 
 venv: $(STAMP)
 
@@ -25,8 +25,16 @@ smoke: $(STAMP)
 	$(VENV)/bin/symexp summary --experiment smoke
 	$(PY) -m analysis.build_all --experiment smoke
 
-test: $(STAMP)
+test: $(STAMP) slurm-ready
 	$(PY) -m pytest -n 2 --dist loadfile -q
+
+# tests/test_slurm.py runs against a real single-node SLURM (started and stopped by the tests).
+# As root with apt (a fresh Debian/Ubuntu machine, CI) its packages are installed here; anywhere
+# else those tests skip and say why. SYMEXP_SLURM=skip skips the install.
+slurm-ready:
+	@if [ "$${SYMEXP_SLURM:-}" != skip ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		bash slurm/local_cluster.sh install; \
+	else echo "slurm-ready: not installing SLURM (not root, no apt, or SYMEXP_SLURM=skip)"; fi
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q -m "not slow and not slurm"

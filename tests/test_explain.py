@@ -6,14 +6,17 @@ the explanation must integrate out): a real SMAC3 run (BlackBoxFacade, 30 trials
 in SQLite (random sampler, 80 trials over x, y, z), and a CSV with a space file (plus an irrelevant
 categorical).
 
-Recovery criterion: the chosen formula (elbow rule) has RMSE < ``TOLERANCE`` = 0.03 against the
-true formula on the 10 x 10 test grid of (x, y), where the cost ranges over [0.1, 2.1] (std ~0.4):
-1.5 % of the range. The error is dominated by the GP surrogate fitted on 30-60 evaluations (the
-formula reproduces the surrogate, not the truth); the measured errors are ~0.003-0.02. The
-Optuna study samples at random: with TPE (60 trials, 3 hyperparameters) the evaluations crowd the
-low-cost region, the GP (partial dependence over z) is then 0.05-0.07 off the truth in the
-unexplored high-x, high-y corner, and so is any formula fitted to it; that is the data, not the
-method.
+Recovery criterion, on the 10 x 10 test grid of (x, y), where the cost ranges over [0.1, 2.1]
+(std ~0.4): the chosen formula (elbow rule) has RMSE < ``TOLERANCE`` = 0.04 (2 % of the range)
+against the true formula, and the front holds a formula within ``FRONT_TOLERANCE`` = 0.015 (the
+exact structure ``a*x*y + b``). Measured: chosen 0.002-0.028, best on the front 0.002-0.011 (over
+SMAC trajectories for several hash seeds and initial designs). The error is dominated by the GP
+surrogate fitted on 30-80 evaluations (0.01-0.04 off the truth where the run did not look): the
+formulas reproduce the surrogate, and the elbow rule sometimes prefers a longer formula that also
+reproduces the surrogate's error. The Optuna study samples at random: with TPE (60 trials, 3
+hyperparameters) the evaluations crowd the low-cost region and the GP (partial dependence over z)
+is 0.05-0.07 off the truth in the unexplored high-x, high-y corner, and so is any formula fitted
+to it; that is the data, not the method.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from symexp.symbolic import formula_predict, operon_status, parse_formula
 # The SMAC run and the Optuna study are module fixtures: keep their users on one xdist worker.
 pytestmark = pytest.mark.xdist_group("explain")
 
-TOLERANCE = 0.03
+TOLERANCE = 0.04
+FRONT_TOLERANCE = 0.015
 SPACE_YAML = "x: {type: float, lower: 0.1, upper: 2.0, log: true}\ny: {type: float, lower: 0.0, upper: 1.0}\n"
 needs_operon = pytest.mark.skipif(operon_status() is not None, reason=str(operon_status()))
 
@@ -74,8 +78,9 @@ def check_summary(summary: dict, out: Path, kind: str, n: int, page: str = "repo
     assert set(explained) == {"x", "y"}
     parse_formula(chosen["formula"], explained)
     err = truth_rmse(chosen["formula"], explained)
-    print(f"recovered {kind}: {chosen['formula']} truth RMSE {err:.4f}")
     assert err < TOLERANCE, chosen["formula"]
+    best = min(truth_rmse(c["formula"], explained) for c in summary["front"])
+    assert best < FRONT_TOLERANCE, [c["formula"] for c in summary["front"]]
     for name in (page, "summary.json", "landscape.png", "front.png", "importance.png"):
         assert (out / name).is_file(), name
     assert json.loads((out / "summary.json").read_text()) == summary

@@ -385,6 +385,10 @@ def fit_symbolic(sr_settings, sr_seed: int, parsimony: float, names: Sequence[st
     return fields
 
 
+def _indexed(index: int, fn: Callable[..., dict[str, Any]], *args: Any) -> tuple[int, dict[str, Any]]:
+    return index, fn(*args)
+
+
 # ----------------------------------------------------------------------------------------------
 # the cell
 # ----------------------------------------------------------------------------------------------
@@ -450,18 +454,21 @@ def run_cell(spec: CellSpec, log: Log = print) -> CellReport:
                           "train_rmse": rmse(ts.y, lin.predict(ts.X))}
             write(key, fields)
 
-    sr_keys = [k for k in todo if k.method.startswith("sr_")]
+    # Largest training sets first (longest fits first keeps both workers busy to the end), and
+    # each record written the moment its fit ends, whatever the order.
+    sr_keys = sorted((k for k in todo if k.method.startswith("sr_")), key=lambda k: -len(sets[k.n_samples].y))
     if sr_keys:
         log(f"  symbolic regression: {len(sr_keys)} fits on {min(spec.n_jobs, len(sr_keys))} process(es)")
         with Stopwatch(timings, "sr_total"):
             jobs = (
-                delayed(fit_symbolic)(spec.sr, k.sr_seed, k.parsimony, sets[k.n_samples].names,
-                                      sets[k.n_samples].log_features, sets[k.n_samples].X, sets[k.n_samples].y,
-                                      sets[k.n_samples].X_test, sets[k.n_samples].y_test)
-                for k in sr_keys
+                delayed(_indexed)(j, fit_symbolic, spec.sr, k.sr_seed, k.parsimony, sets[k.n_samples].names,
+                                  sets[k.n_samples].log_features, sets[k.n_samples].X, sets[k.n_samples].y,
+                                  sets[k.n_samples].X_test, sets[k.n_samples].y_test)
+                for j, k in enumerate(sr_keys)
             )
-            results = Parallel(n_jobs=min(spec.n_jobs, len(sr_keys)), return_as="generator")(jobs)
-            for i, (key, fields) in enumerate(zip(sr_keys, results), start=1):
+            results = Parallel(n_jobs=min(spec.n_jobs, len(sr_keys)), return_as="generator_unordered")(jobs)
+            for i, (j, fields) in enumerate(results, start=1):
+                key = sr_keys[j]
                 write(key, fields)
                 status = (f"test RMSE {fields['test_rmse']:.4f}  ops {fields['complexity']}  {fields['formula']}"
                           if fields["status"] == "ok" else f"FAILED: {fields['error']}")

@@ -37,10 +37,7 @@ def sr_settings(cfg: DictConfig, n_jobs_per_fit: int = 1):
     from symexp.symbolic import SRSettings
 
     sr = OmegaConf.to_container(cfg.sr, resolve=True)
-    engine = sr.pop("engine", "gplearn")
-    if engine != "gplearn":
-        raise SymexpError(f"unknown sr.engine {engine!r}; valid: gplearn")
-    sr["function_set"] = tuple(sr["function_set"])
+    sr["function_set"] = tuple(sr["function_set"])  # SRSettings validates sr.engine too
     return SRSettings(parsimony_coefficient=float(cfg.parsimony[0]), n_jobs=n_jobs_per_fit, **sr)
 
 
@@ -68,8 +65,11 @@ def cell_spec(cfg: DictConfig, output_dir: str | Path) -> CellSpec:
     hps = cfg.hyperparameters
     parsimony = _number_list(cfg, "parsimony", float)
     check_parsimony(parsimony)  # before SRSettings, so the message names the user's key
+    sr = sr_settings(cfg)
+    # Another engine's records must not collide with (or be skipped as) the gplearn ones.
+    experiment = str(cfg.experiment) if sr.engine == "gplearn" else f"{cfg.experiment}_{sr.engine}"
     return CellSpec(
-        experiment=str(cfg.experiment),
+        experiment=experiment,
         model=str(cfg.model),
         dataset=str(cfg.dataset),
         protocol=str(cfg.protocol),
@@ -78,7 +78,7 @@ def cell_spec(cfg: DictConfig, output_dir: str | Path) -> CellSpec:
         n_samples=_number_list(cfg, "n_samples", int),
         sr_seeds=_number_list(cfg, "sr_seeds", int),
         parsimony=parsimony,
-        sr=sr_settings(cfg),
+        sr=sr,
         bo=bo_settings(cfg),
         test_points_per_dim=int(cfg.test_set.points_per_dim),
         test_eval_seeds=tuple(int(s) for s in cfg.test_set.eval_seeds),

@@ -361,13 +361,12 @@ def pdp_training_sets(spec: CellSpec, bench, log: Log) -> tuple[dict[int, Traini
 def fit_symbolic(sr_settings, sr_seed: int, parsimony: float, names: Sequence[str], log_features: Sequence[bool],
                  X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, Any]:
     """Fit one symbolic regression and score it; returns record fields (never raises)."""
-    from symexp.symbolic import SymbolicRegression
+    from symexp.symbolic import make_regressor
 
     w0, c0 = time.perf_counter(), time.process_time()
     try:
         settings = dataclasses.replace(sr_settings, parsimony_coefficient=float(parsimony))
-        est = SymbolicRegression(settings, random_state=int(sr_seed), feature_names=list(names),
-                                 log_features=list(log_features))
+        est = make_regressor(settings, int(sr_seed), list(names), list(log_features))
         est.fit(X, y, X_eval=X_test)  # guards of protected ops decided on training + test points
         fields = {
             "status": "ok",
@@ -378,6 +377,7 @@ def fit_symbolic(sr_settings, sr_seed: int, parsimony: float, names: Sequence[st
             "formula_latex": est.latex_,
             "program": est.program_,
             "sr_timed_out": bool(est.timed_out_),
+            "sr_engine": settings.engine,
         }
     except Exception as exc:  # a crashed fit is a result to record, not a reason to stop the cell
         fields = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}

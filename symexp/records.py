@@ -26,6 +26,7 @@ test_rmse, train_rmse   RMSE against the true cost on the shared test grid / on 
 complexity              sympy ``count_ops`` of the simplified formula (``null`` for baselines)
 formula, formula_latex  simplified SymPy expression (floats rounded) as text and LaTeX
 program                 the raw gplearn program
+sr_engine               symbolic-regression engine (gplearn, operon); null for baselines
 sr_timed_out            whether the wall-clock cap stopped evolution early
 n_train_points          rows in the training set
 n_trainings             model trainings this cell actually ran (cache misses)
@@ -60,7 +61,7 @@ RECORD_FIELDS = (
     "schema_version", "experiment", "model", "dataset", "protocol", "method", "mode",
     "sampling_seed", "n_samples", "sr_seed", "parsimony", "hyperparameters", "status", "error",
     "test_rmse", "train_rmse", "complexity", "formula", "formula_latex", "program",
-    "sr_timed_out", "n_train_points", "n_trainings", "warnings", "timings", "versions",
+    "sr_engine", "sr_timed_out", "n_train_points", "n_trainings", "warnings", "timings", "versions",
     "config_hash", "created_at",
 )
 

@@ -256,7 +256,8 @@ class SearchSpace:
         cs = ConfigurationSpace(seed=seed)
         for hp in self.hyperparameters:
             if isinstance(hp, Categorical):
-                cs.add(CSCategorical(hp.name, list(hp.choices), default=hp.default))
+                kw = {} if hp.default is None else {"default": hp.default}  # ConfigSpace rejects None
+                cs.add(CSCategorical(hp.name, list(hp.choices), **kw))
             elif hp.integer:
                 kw = {} if hp.default is None else {"default": int(hp.default)}
                 cs.add(Integer(hp.name, (int(hp.lower), int(hp.upper)), log=hp.log, **kw))

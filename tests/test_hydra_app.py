@@ -87,3 +87,15 @@ def test_job_status_file_says_done(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     status = json.loads((tmp_path / "results/runs/smoke/synthetic-synthetic-random-seed0/job_status.json").read_text())
     assert status["state"] == "done" and status["written"] == 1 and status["failed"] == 0
+
+
+def test_operon_records_go_to_their_own_experiment(tmp_path):
+    from experiments.hydra_glue import cell_spec
+    from hydra.core.hydra_config import HydraConfig
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=["experiment=table1", "sr=operon"], return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    spec = cell_spec(cfg, tmp_path)
+    assert spec.sr.engine == "operon" and spec.experiment == "table1_operon"
+    assert spec.sr.population_size == 5000  # the paper's settings, other engine

@@ -195,3 +195,19 @@ def test_pdp_bad_input(tmp_path, overrides, message):
     with pytest.raises(SymexpError, match=message):
         run_cell(spec, log=quiet)
     assert not (tmp_path / "store").exists()
+
+
+def test_operon_engine_runs_a_cell(tmp_path):
+    spec = tiny_spec(tmp_path, "random", n_samples=(10,), sr_seeds=(0,))
+    spec = dataclasses.replace(spec, sr=dataclasses.replace(spec.sr, engine="operon"))
+    report = run_cell(spec, log=quiet)
+    df = load_records(spec.store_dir, "unit")
+    assert not report.failed and list(df["sr_engine"]) == ["operon"]
+    assert np.isfinite(df["test_rmse"].astype(float)).all() and df["formula"].notna().all()
+
+
+def test_space_with_categorical_exports_to_configspace():
+    from symexp.space import Categorical, Numerical, SearchSpace
+
+    cs = SearchSpace((Numerical("a", 0.0, 1.0), Categorical("kind", ("x", "y")))).to_configspace(seed=0)
+    assert set(cs.keys()) == {"a", "kind"}

@@ -54,21 +54,18 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from sklearn.base import BaseEstimator, RegressorMixin
 
 from symexp.errors import SymexpError
 from symexp.symbolic.convert import (
     Conversion,
-    _as_matrix,
     _simplify,
     _SimplifyTimeout,
-    check_feature_names,
     formula_string,
     make_symbols,
     round_floats,
     to_program_space,
 )
-from symexp.symbolic.regressor import safe_latex
+from symexp.symbolic.regressor import SRBase, safe_latex
 from symexp.symbolic.settings import SRSettings
 
 #: symexp function names -> pyoperon symbols (``None``: implicit, nothing to add).
@@ -253,7 +250,7 @@ def _error(metric: str, y: np.ndarray, pred: np.ndarray) -> float:
     return v if math.isfinite(v) else math.inf
 
 
-class OperonRegression(RegressorMixin, BaseEstimator):
+class OperonRegression(SRBase):
     """Symbolic regression with pyoperon; the same interface as
     :class:`symexp.symbolic.SymbolicRegression` (see the module docstring for the settings).
 
@@ -268,40 +265,6 @@ class OperonRegression(RegressorMixin, BaseEstimator):
     pareto_front_               list of :class:`FrontMember`, by increasing length (converted on
                                 first access; the chosen member is converted at fit)
     """
-
-    def __init__(self, settings: SRSettings, random_state: int, feature_names: Sequence[str],
-                 log_features: Sequence[bool] | None = None):
-        self.settings = settings
-        self.random_state = random_state
-        self.feature_names = feature_names
-        self.log_features = log_features
-
-    # -- validation (same messages as SymbolicRegression) ----------------------------------------
-    def _check_params(self) -> tuple[list[str], list[bool]]:
-        if not isinstance(self.settings, SRSettings):
-            raise SymexpError(f"settings must be an SRSettings, got {type(self.settings).__name__}")
-        if isinstance(self.random_state, bool) or not isinstance(self.random_state, int | np.integer) \
-                or not 0 <= int(self.random_state) < 2**32:
-            raise SymexpError(f"random_state must be an integer in [0, 2**32), got {self.random_state!r}")
-        if isinstance(self.feature_names, str):
-            raise SymexpError(f"feature_names must be a list of names, got the string {self.feature_names!r}")
-        names = check_feature_names(self.feature_names)
-        if self.log_features is None:
-            logs = [False] * len(names)
-        else:
-            logs = [bool(v) for v in self.log_features]
-            if len(logs) != len(names):
-                raise SymexpError(f"log_features has {len(logs)} entries for {len(names)} features {names}")
-        return names, (logs if self.settings.log_space else [False] * len(names))
-
-    def _check_X(self, X, names: list[str], logs: list[bool], what: str = "X") -> np.ndarray:
-        A = _as_matrix(X, len(names), what)
-        if not np.all(np.isfinite(A)):
-            raise SymexpError(f"{what} contains NaN or infinite values")
-        bad = [names[j] for j in range(len(names)) if logs[j] and not np.all(A[:, j] > 0)]
-        if bad:
-            raise SymexpError(f"log-space feature(s) {', '.join(bad)} need values > 0 in {what}")
-        return A
 
     # -- fit / predict ---------------------------------------------------------------------------
     def fit(self, X, y, X_eval=None) -> OperonRegression:

@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=1000)
     parser.add_argument("--generations", type=int, default=10)
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when redirected to a file
     quiet = lambda _m: None  # noqa: E731
 
     with tempfile.TemporaryDirectory() as d:

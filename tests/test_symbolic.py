@@ -447,3 +447,18 @@ def test_latex_of_a_formula_sympy_cannot_typeset_falls_back_to_text():
     text = safe_latex(e)
     assert "Min" in text and text.startswith("\\")
     assert safe_latex(C / g) == sp.latex(C / g)
+
+
+def test_exact_form_too_slow_to_build_falls_back_to_plain_operations():
+    # Nested guards that are active on part of the data make SymPy fold and solve Piecewise
+    # conditions; a budget this small forces the fallback, which must still give a formula.
+    from symexp.symbolic.convert import convert_program
+
+    program = "div(X0, sub(X1, div(X0, sub(X1, log(sub(X0, 0.5))))))"
+    X = np.column_stack([np.linspace(0.0, 1.0, 50), np.linspace(0.0, 1.0, 50)[::-1]])
+    conv = convert_program(program, ["a", "b"], X=X, simplify_timeout_s=1e-6)
+    assert "guards of protected operations dropped" in conv.note
+    assert not conv.expression.has(sp.Piecewise) and not conv.simplified
+    assert conv.complexity > 0
+    normal = convert_program(program, ["a", "b"], X=X)
+    assert normal.note is None or "dropped" not in normal.note

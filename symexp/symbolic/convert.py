@@ -243,8 +243,11 @@ def _nodes_of(program) -> tuple[list, str | None]:
 # tree -> sympy
 # ----------------------------------------------------------------------------------------------
 
-def _apply(node: _Function, args: list, exp_cap: float, with_values: bool):
-    """SymPy expression and values of one function node applied to (expr, values) args."""
+def _apply(node: _Function, args: list, exp_cap: float, with_values: bool, plain: bool = False):
+    """SymPy expression and values of one function node applied to (expr, values) args.
+
+    ``plain``: no guards at all (a/b, 1/a, log|a|, exp(a)); the fallback when the exact
+    form is too expensive for SymPy to build."""
     exprs = [a for a, _ in args]
     vals = [v for _, v in args]
     name = node.name
@@ -255,6 +258,8 @@ def _apply(node: _Function, args: list, exp_cap: float, with_values: bool):
 
     def guard(arg_vals):
         """(never active, always active) on the data for a ``|a| > 0.001`` guard."""
+        if plain:
+            return True, False
         if arg_vals is None:
             return False, False
         active = ~(np.abs(arg_vals) > PROTECTION_THRESHOLD)
@@ -302,7 +307,7 @@ def _apply(node: _Function, args: list, exp_cap: float, with_values: bool):
         (a,) = exprs
         never, always = guard(vals[0])
         if never:
-            expr = sp.log(a) if np.all(vals[0] > 0) else sp.log(sp.Abs(a))
+            expr = sp.log(a) if vals[0] is not None and np.all(vals[0] > 0) else sp.log(sp.Abs(a))
         elif always:
             expr = sp.S.Zero
         else:
@@ -317,7 +322,9 @@ def _apply(node: _Function, args: list, exp_cap: float, with_values: bool):
         (a,) = exprs
         cap = exp_cap_of(node, exp_cap)
         cap_expr = sp.Integer(int(cap)) if float(cap).is_integer() else sp.Float(cap)
-        if vals[0] is not None and not np.isnan(vals[0]).any():
+        if plain:
+            expr = sp.exp(a)
+        elif vals[0] is not None and not np.isnan(vals[0]).any():
             with np.errstate(over="ignore"):
                 below = np.exp(vals[0]) < cap
             if below.all():
@@ -333,7 +340,7 @@ def _apply(node: _Function, args: list, exp_cap: float, with_values: bool):
     return expr, values
 
 
-def _build(nodes: list, leaves: list[sp.Expr], Xp: np.ndarray | None, exp_cap: float) -> sp.Expr:
+def _build(nodes: list, leaves: list[sp.Expr], Xp: np.ndarray | None, exp_cap: float, plain: bool = False) -> sp.Expr:
     """Evaluate the prefix node list symbolically (and numerically on ``Xp`` when given),
     the same way gplearn's ``_Program.execute`` walks it."""
     n = None if Xp is None else Xp.shape[0]
@@ -356,7 +363,7 @@ def _build(nodes: list, leaves: list[sp.Expr], Xp: np.ndarray | None, exp_cap: f
             stack[-1].append(terminal(node))
         while len(stack[-1]) == stack[-1][0].arity + 1:
             fn, *args = stack[-1]
-            result = _apply(fn, args, exp_cap, Xp is not None)
+            result = _apply(fn, args, exp_cap, Xp is not None, plain)
             if len(stack) == 1:
                 return result[0]
             stack.pop()
@@ -373,10 +380,15 @@ class _SimplifyTimeout(BaseException):
 
 
 def _simplify(expr: sp.Expr, timeout_s: float | None) -> sp.Expr:
+    return _with_alarm(lambda: sp.simplify(expr), timeout_s)
+
+
+def _with_alarm(fn, timeout_s: float | None):
+    """``fn()``, interrupted by :class:`_SimplifyTimeout` after ``timeout_s`` (main thread only)."""
     use_alarm = (timeout_s is not None and hasattr(signal, "SIGALRM")
                  and threading.current_thread() is threading.main_thread())
     if not use_alarm:
-        return sp.simplify(expr)
+        return fn()
 
     def on_alarm(signum, frame):
         raise _SimplifyTimeout
@@ -385,7 +397,7 @@ def _simplify(expr: sp.Expr, timeout_s: float | None) -> sp.Expr:
     previous_handler = signal.signal(signal.SIGALRM, on_alarm)
     previous_timer, _ = signal.setitimer(signal.ITIMER_REAL, timeout_s)
     try:
-        return sp.simplify(expr)
+        return fn()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous_handler)
@@ -460,12 +472,22 @@ def convert_program(program, feature_names: Sequence[str], n_decimals: int | Non
     # The exact form holds for any real inputs, so its symbols carry no assumptions from X.
     real_syms = [sp.Symbol(s.name, real=True) for s in syms]
     real_leaves = [sp.log(s) if flag else s for s, flag in zip(real_syms, logs)]
-    exact = _build(nodes, real_leaves, None, exp_cap)
-    on_data = _build(nodes, leaves, Xp, exp_cap)
-
     note = None
+    try:
+        # SymPy can take very long to build nested guards (Piecewise conditions that contain
+        # Piecewise are folded and solved as inequalities): same budget as simplify.
+        exact = _with_alarm(lambda: _build(nodes, real_leaves, None, exp_cap), simplify_timeout_s)
+        on_data = _with_alarm(lambda: _build(nodes, leaves, Xp, exp_cap), simplify_timeout_s)
+    except _SimplifyTimeout:
+        exact = _build(nodes, real_leaves, None, exp_cap, plain=True)
+        on_data = _build(nodes, leaves, Xp, exp_cap, plain=True)
+        note = (f"guards of protected operations dropped: building them took more than {simplify_timeout_s:g} s "
+                "(predictions use the gplearn program)")
+        simplify = False
     unrounded = on_data
-    if not simplify:
+    if note is not None:
+        pass
+    elif not simplify:
         note = "simplification not requested"
     elif max_simplify_chars is not None and len(text) > max_simplify_chars:
         note = f"not simplified: program string has {len(text)} > {max_simplify_chars} characters"

@@ -222,6 +222,26 @@ def bo_run_path(spec: CellSpec, bench_key: str) -> Path:
     return spec.cache_dir / "bo" / slug(bench_key) / f"seed{spec.sampling_seed}-{stable_hash(bench_key, settings)}.json"
 
 
+@dataclass(frozen=True)
+class TolerantObjective:
+    """``bench.evaluate`` for SMAC, with a failed training (exception, NaN) returned as NaN:
+    SMAC's worker then records the trial as crashed and the run goes on. Picklable."""
+
+    bench: Any
+
+    def __call__(self, config: dict[str, Any], seed: int) -> float:
+        from symexp.benchmarks import EvaluationError
+
+        try:
+            return self.bench.evaluate(config, seed)
+        except EvaluationError:
+            return float("nan")
+
+    @property
+    def n_trainings(self) -> int:
+        return self.bench.n_trainings
+
+
 def load_or_run_bo(spec: CellSpec, bench, log: Log):
     """The BO run of this (benchmark, seed, settings): from the cache, or run once under a lock."""
     from symexp.sampling import BORun, run_bo
@@ -232,7 +252,7 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log):
     def compute() -> dict:
         nonlocal trainings
         log(f"  BO: running SMAC ({spec.bo.n_trials} trials, seed {spec.sampling_seed})")
-        run = run_bo(bench.evaluate, bench.space, spec.bo, spec.sampling_seed, spec.workdir / "smac")
+        run = run_bo(TolerantObjective(bench), bench.space, spec.bo, spec.sampling_seed, spec.workdir / "smac")
         trainings = run.objective_trainings or 0
         return run.to_json()
 
@@ -269,17 +289,19 @@ def training_sets(spec: CellSpec, bench, test: TestSet, log: Log) -> tuple[dict[
     from symexp.sampling import bo_training_set, gp_for, gp_labels, random_configurations
 
     out: dict[int, TrainingSet] = {}
-    shared = dict(X_test=test.X, y_test=test.y, names=bench.space.names,
+    X_test, y_test, test_warn = _drop_failed(test.X, test.y, "test-grid")
+    shared = dict(X_test=X_test, y_test=y_test, names=bench.space.names,
                   log_features=[hp.log for hp in bench.space])
     if spec.mode == "random":
         n_max = max(spec.n_samples)
         # One draw of n_max points; smaller n are its prefixes, so sets are nested across n.
         X_all = random_configurations(bench.space, n_max, spec.sampling_seed)
         configs = bench.space.from_array(X_all)
-        y_all = np.asarray(bench.evaluate_many(configs, spec.sampling_seed, n_jobs=spec.n_jobs), dtype=float)
+        y_all = np.asarray(bench.evaluate_many(configs, spec.sampling_seed, n_jobs=spec.n_jobs, on_error="nan"),
+                           dtype=float)
         for n in spec.n_samples:
             X, y, warn = _drop_failed(X_all[:n], y_all[:n], "random-sample")
-            out[n] = TrainingSet(X, y, warnings=warn, **shared)
+            out[n] = TrainingSet(X, y, warnings=test_warn + warn, **shared)
         return out, 0
 
     run, bo_trainings = load_or_run_bo(spec, bench, log)
@@ -287,11 +309,11 @@ def training_sets(spec: CellSpec, bench, test: TestSet, log: Log) -> tuple[dict[
         if spec.mode == "bo":
             X, y = bo_training_set(run, n)
             X, y, warn = _drop_failed(np.asarray(X, float), np.asarray(y, float), "BO")
-            out[n] = TrainingSet(X, y, warnings=warn, **shared)
+            out[n] = TrainingSet(X, y, warnings=test_warn + warn, **shared)
         else:
             gp = gp_for(run, n)
             X, y = gp_labels(gp, bench.space, spec.bo_gp_points, spec.sampling_seed)
-            out[n] = TrainingSet(np.asarray(X, float), np.asarray(y, float), gp=gp, **shared)
+            out[n] = TrainingSet(np.asarray(X, float), np.asarray(y, float), gp=gp, warnings=list(test_warn), **shared)
     return out, bo_trainings
 
 

@@ -54,16 +54,20 @@ def compute_test_set(bench: EvaluatesMany, points_per_dim: int, eval_seeds: tupl
     configs = bench.space.from_array(X)
     paired_configs = [c for c in configs for _ in eval_seeds]
     paired_seeds = [s for _ in configs for s in eval_seeds]
-    costs = np.asarray(bench.evaluate_many(paired_configs, paired_seeds, n_jobs=n_jobs), dtype=float)
+    costs = np.asarray(bench.evaluate_many(paired_configs, paired_seeds, n_jobs=n_jobs, on_error="nan"), dtype=float)
     costs = costs.reshape(len(configs), len(eval_seeds))
+    # A failed training is NaN; a grid point's cost is the mean of the seeds that trained
+    # (null when none did: the pipeline then leaves the point out of the scores).
+    ok = np.isfinite(costs)
+    y = np.where(ok.any(axis=1), np.nansum(np.where(ok, costs, 0.0), axis=1) / np.maximum(ok.sum(axis=1), 1), np.nan)
     return {
         "benchmark": bench.key,
         "hyperparameters": bench.space.names,
         "points_per_dim": points_per_dim,
         "eval_seeds": list(eval_seeds),
         "X": X.tolist(),
-        "costs": costs.tolist(),
-        "y": costs.mean(axis=1).tolist(),
+        "costs": [[float(v) if np.isfinite(v) else None for v in row] for row in costs],
+        "y": [float(v) if np.isfinite(v) else None for v in y],
     }
 
 
@@ -82,8 +86,8 @@ def load_or_compute_test_set(
     data, computed = compute_once(path, lambda: compute_test_set(bench, points_per_dim, eval_seeds, n_jobs))
     return TestSet(
         X=np.asarray(data["X"], dtype=float),
-        y=np.asarray(data["y"], dtype=float),
-        costs=np.asarray(data["costs"], dtype=float),
+        y=np.array([np.nan if v is None else v for v in data["y"]], dtype=float),
+        costs=np.array([[np.nan if v is None else v for v in row] for row in data["costs"]], dtype=float),
         eval_seeds=tuple(data["eval_seeds"]),
         computed_here=computed,
     )

@@ -211,3 +211,39 @@ def test_space_with_categorical_exports_to_configspace():
 
     cs = SearchSpace((Numerical("a", 0.0, 1.0), Categorical("kind", ("x", "y")))).to_configspace(seed=0)
     assert set(cs.keys()) == {"a", "kind"}
+
+
+def test_failed_trainings_are_dropped_and_noted(tmp_path, monkeypatch):
+    """Trainings that crash (here: x > 1.3) are left out of samples and scores; the cell goes on."""
+    from symexp.benchmarks.objective import SyntheticBenchmark
+
+    real = SyntheticBenchmark._train
+
+    def crashing(self, full, seed):
+        if full["x"] > 1.3:
+            raise RuntimeError("simulated crash")
+        return real(self, full, seed)
+
+    monkeypatch.setattr(SyntheticBenchmark, "_train", crashing)
+    spec = tiny_spec(tmp_path, "random", n_samples=(10,), sr_seeds=(0,))
+    report = run_cell(spec, log=quiet)
+    assert not report.failed
+    rec = load_records(spec.store_dir, "unit").iloc[0]
+    assert rec["status"] == "ok" and np.isfinite(rec["test_rmse"])
+    notes = " ".join(rec["warnings"])
+    assert "4 of 16 test-grid evaluations failed" in notes  # the top x row of the 4x4 grid
+    assert "random-sample evaluations failed" in notes and rec["n_train_points"] < 10
+
+
+def test_tolerant_objective_turns_a_failed_training_into_nan(tmp_path, monkeypatch):
+    import pickle
+
+    from symexp.benchmarks import make_benchmark
+    from symexp.benchmarks.objective import SyntheticBenchmark
+    from symexp.pipeline import TolerantObjective
+
+    objective = pickle.loads(pickle.dumps(TolerantObjective(make_benchmark("synthetic", "synthetic"))))
+    assert objective({"x": 1.0, "y": 0.5}, 0) == pytest.approx(0.6)
+    monkeypatch.setattr(SyntheticBenchmark, "_train", lambda self, full, seed: (float("nan"), 0.0))
+    assert np.isnan(objective({"x": 1.2, "y": 0.5}, 0))
+    assert objective.n_trainings == 2

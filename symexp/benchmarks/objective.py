@@ -209,7 +209,10 @@ class Benchmark:
 
     def _trainer(self, full: dict[str, Any], seed: int):
         def run() -> tuple[float, float]:
-            cost, seconds = self._train(full, seed)
+            try:
+                cost, seconds = self._train(full, seed)
+            except Exception as exc:  # a model that crashes is a failed evaluation, not a bug here
+                raise EvaluationError(full, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
             if not (isinstance(cost, float) and math.isfinite(cost)):
                 raise EvaluationError(full, f"non-finite cost {cost!r}")
             return cost, seconds

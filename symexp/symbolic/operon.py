@@ -277,18 +277,7 @@ class OperonRegression(SRBase):
 
         names, logs = self._check_params()
         A = self._check_X(X, names, logs)
-        try:
-            yv = np.asarray(y, dtype=float)
-        except (TypeError, ValueError):
-            raise SymexpError("y must be a 1-D numeric array") from None
-        if yv.ndim != 1:
-            raise SymexpError(f"y must be a 1-D array, got shape {yv.shape}")
-        if len(yv) != len(A):
-            raise SymexpError(f"X has {len(A)} rows but y has {len(yv)} values")
-        if len(yv) < 2:
-            raise SymexpError(f"need at least 2 training points, got {len(yv)}")
-        if not np.all(np.isfinite(yv)):
-            raise SymexpError("y contains NaN or infinite values")
+        yv = self._check_y(y, len(A))
         points = A if X_eval is None else np.vstack([A, self._check_X(X_eval, names, logs, "X_eval")])
 
         s = self.settings

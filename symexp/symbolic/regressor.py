@@ -56,6 +56,22 @@ class SRBase(RegressorMixin, BaseEstimator):
                 raise SymexpError(f"log_features has {len(logs)} entries for {len(names)} features {names}")
         return names, (logs if self.settings.log_space else [False] * len(names))
 
+    @staticmethod
+    def _check_y(y, n_rows: int) -> np.ndarray:
+        try:
+            yv = np.asarray(y, dtype=float)
+        except (TypeError, ValueError):
+            raise SymexpError("y must be a 1-D numeric array") from None
+        if yv.ndim != 1:
+            raise SymexpError(f"y must be a 1-D array, got shape {yv.shape}")
+        if len(yv) != n_rows:
+            raise SymexpError(f"X has {n_rows} rows but y has {len(yv)} values")
+        if len(yv) < 2:
+            raise SymexpError(f"need at least 2 training points, got {len(yv)}")
+        if not np.all(np.isfinite(yv)):
+            raise SymexpError("y contains NaN or infinite values")
+        return yv
+
     def _check_X(self, X, names: list[str], logs: list[bool], what: str = "X") -> np.ndarray:
         A = _as_matrix(X, len(names), what)
         if not np.all(np.isfinite(A)):
@@ -112,18 +128,7 @@ class SymbolicRegression(SRBase):
 
         names, logs = self._check_params()
         A = self._check_X(X, names, logs)
-        try:
-            yv = np.asarray(y, dtype=float)
-        except (TypeError, ValueError):
-            raise SymexpError("y must be a 1-D numeric array") from None
-        if yv.ndim != 1:
-            raise SymexpError(f"y must be a 1-D array, got shape {yv.shape}")
-        if len(yv) != len(A):
-            raise SymexpError(f"X has {len(A)} rows but y has {len(yv)} values")
-        if len(yv) < 2:
-            raise SymexpError(f"need at least 2 training points, got {len(yv)}")
-        if not np.all(np.isfinite(yv)):
-            raise SymexpError("y contains NaN or infinite values")
+        yv = self._check_y(y, len(A))
         points = A
         if X_eval is not None:
             points = np.vstack([A, self._check_X(X_eval, names, logs, "X_eval")])

@@ -46,11 +46,12 @@ Log = Callable[[str], None]
 @dataclass(frozen=True)
 class PDPSettings:
     """More than ``top_k`` hyperparameters (paper Section 4.1.3): explain the ``top_k`` most
-    important ones (fANOVA on the GP) with the rest integrated out by partial dependence."""
+    important ones (fANOVA on the GP) with the rest integrated out by partial dependence.
+    Values come from the experiment config (``conf/experiment/pdp.yaml``)."""
 
-    top_k: int = 2
-    n_background: int = 200              # background samples of the other hyperparameters
-    importance_points_per_dim: int = 8   # grid for the fANOVA variance decomposition
+    top_k: int                     # how many hyperparameters the formula explains
+    n_background: int              # background samples of the other hyperparameters
+    importance_points_per_dim: int  # grid for the fANOVA variance decomposition
 
     def __post_init__(self) -> None:
         if self.top_k < 1:

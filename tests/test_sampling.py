@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from symexp.errors import SymexpError
 from symexp.sampling import (
@@ -34,6 +35,7 @@ from symexp.seeding import derive_rng
 from symexp.space import Categorical, Numerical, SearchSpace
 
 REPO = Path(__file__).resolve().parents[1]
+PAPER_BO = yaml.safe_load((REPO / "conf" / "bo" / "paper.yaml").read_text())  # the protocol lives in conf/
 
 
 def one_line(exc: pytest.ExceptionInfo) -> bool:
@@ -66,8 +68,10 @@ def test_settings_normalised_and_json():
     s = BOSettings(n_trials=30, snapshot_sizes=[30, 10, 20], variant="separate")
     assert s.snapshot_sizes == (10, 20, 30)
     assert BOSettings.from_json(json.loads(json.dumps(s.to_json()))) == s
-    assert BOSettings().separate_sizes(2) == ()  # prefix variant: never
-    assert dataclasses.replace(BOSettings(), variant="separate").separate_sizes(2) == (20, 40, 60)  # the paper's
+    paper = BOSettings.from_json(PAPER_BO)
+    assert paper.separate_sizes(2) == ()  # prefix variant: never
+    # the paper's separate runs: n whose Sobol design differs from the 200-trial run's
+    assert dataclasses.replace(paper, variant="separate").separate_sizes(2) == (20, 40, 60)
 
 
 def test_run_bo_rejects_bad_input_before_computing(tmp_path):
@@ -223,6 +227,7 @@ from pathlib import Path
 import numpy as np
 from symexp.sampling import BOSettings, gp_for, random_configurations, run_bo
 from symexp.sampling._testing import branin, branin_space
+
 space = branin_space()
 run = run_bo(branin, space, BOSettings(n_trials=8, snapshot_sizes=(4, 8), variant="separate"), 3, Path(sys.argv[1]))
 probes = random_configurations(space, 30, 5)

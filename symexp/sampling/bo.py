@@ -106,10 +106,13 @@ def _is_int(v: object) -> bool:
 
 @dataclass(frozen=True)
 class BOSettings:
-    """How SMAC is run (values come from the experiment config, ``conf/bo/*.yaml``)."""
+    """How SMAC is run (values come from the experiment config, ``conf/bo/*.yaml``).
 
-    n_trials: int = 200
-    snapshot_sizes: tuple[int, ...] = (20, 40, 60, 80, 100, 120, 140, 160, 180, 200)
+    The budget and snapshot sizes are protocol settings and have no default here; the rest
+    default to SMAC's own BlackBoxFacade defaults."""
+
+    n_trials: int
+    snapshot_sizes: tuple[int, ...]
     initial_design_per_dim: int = 8
     initial_design_max_ratio: float = 0.25
     retrain_after: int = 1

@@ -78,7 +78,7 @@ class SRSettings:
     parsimony_coefficient: float = 0.001
     function_set: tuple[str, ...] = ("add", "sub", "mul", "div")
     exp_cap: float = 1e5
-    time_limit_s: float | None = 900.0
+    time_limit_s: float | None = None  # the paper's 900 s cap is set in conf/sr/paper.yaml
     n_jobs: int = 1
     log_space: bool = False
     n_decimals: int | None = 3

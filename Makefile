@@ -22,7 +22,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 smoke: $(STAMP)
 	$(PY) experiments/run.py --multirun experiment=smoke
-	$(VENV)/bin/symexp summary --experiment smoke
+	$(PY) experiments/summary.py experiment=smoke
 	$(PY) -m analysis.build_all --experiment smoke
 
 test: $(STAMP) slurm-ready

@@ -59,15 +59,15 @@ import pandas as pd
 from analysis.common import (
     DATASET_ORDER, MODEL_ORDER, SR_METHOD_ORDER, Report, add_cache_arg, check_experiment, check_store,
     dataset_name, fmt, is_close, load_ok, make_parser, markdown_table, method_label, model_name, order_keys,
-    run_cli, save_figure, search_space, set_style, write_csv, write_text,
+    run_cli, save_figure, search_space, set_style, write_csv, write_text, the_one, view_setting,
 )
 from analysis.formulas import median_run
-from symexp.atomic import TMP_PREFIX
+from symexp.store.atomic import TMP_PREFIX
 from symexp.errors import SymexpError
 from symexp.testset import slug
 
 DEFAULT_EXPERIMENT = "table1"
-DEFAULT_PARSIMONY = 1e-4
+PRESET = "preset"  # parsimony: the preset's own single value (None: any)
 PANELS = ("truth", "gp") + tuple(SR_METHOD_ORDER)
 CMAP = "viridis"
 POINT_STYLE = {"sr_bo": dict(marker="o", s=22), "sr_random": dict(marker="s", s=18),
@@ -284,7 +284,7 @@ def select_sr(sub: pd.DataFrame, method: str, parsimony: float | None) -> pd.Dat
 
 
 def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, protocol: str, seed: int, n: int,
-                   parsimony: float | None = DEFAULT_PARSIMONY, resolution: int = 0,
+                   parsimony: float | None = None, resolution: int = 0,
                    experiment: str = "") -> Landscape:
     """Everything one landscape figure shows, as arrays (``cell``: ok records of model/dataset/protocol)."""
     from symexp.sampling import bo_training_set, gp_for, gp_labels, random_configurations
@@ -644,11 +644,15 @@ def summary_markdown(entries: list[tuple[Landscape, str]], title: str, subtitle:
 
 
 def build(store: Path, out: Path, cache: Path, experiment: str = DEFAULT_EXPERIMENT, seed: str | int | None = None,
-          n: str | int | None = None, parsimony: float | None = DEFAULT_PARSIMONY, resolution: int = 0,
-          subtitle: str = "") -> Report:
-    """Landscape figures of ``experiment`` into ``<out>/landscapes/<protocol>/``; never raises on missing data."""
+          n: str | int | None = None, parsimony: float | str | None = PRESET, resolution: int = 0,
+          subtitle: str = "", include_timed_out: bool = False) -> Report:
+    """Landscape figures of ``experiment`` into ``<out>/landscapes/<protocol>/``; never raises on missing data.
+
+    ``parsimony``: ``"preset"`` = the preset's single value, ``None`` = any."""
     rep = Report("landscapes")
-    all_df, ok = load_ok(store, experiment)
+    if parsimony == PRESET:
+        parsimony = the_one(view_setting(experiment)["parsimony"], "parsimony", experiment)
+    all_df, ok = load_ok(store, experiment, include_timed_out)
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store} (landscapes not built)")
         return rep
@@ -704,8 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     add_cache_arg(p)
     p.add_argument("--seed", default=None, help="sampling seed, or 'all' (default: the smallest of each cell)")
     p.add_argument("--n", default=None, help="sample size n, or 'all' (default: the largest of each cell)")
-    p.add_argument("--parsimony", type=float, default=DEFAULT_PARSIMONY,
-                   help="SR parsimony of the records used (default: 1e-4; 0 = any)")
+    p.add_argument("--parsimony", type=float, default=None,
+                   help="SR parsimony of the records used (default: the preset's; 0 = any)")
     p.add_argument("--resolution", type=int, default=0,
                    help="points per axis for the GP and SR panels (default: 0 = the test grid)")
     args = p.parse_args(argv)
@@ -721,8 +725,9 @@ def main(argv: list[str] | None = None) -> int:
     store = check_store(args.store)
     experiment = args.experiment or DEFAULT_EXPERIMENT
     check_experiment(store, experiment, explicit=args.experiment is not None)
-    rep = build(store, args.out, args.cache, experiment, args.seed, args.n, args.parsimony or None,
-                args.resolution)
+    parsimony = PRESET if args.parsimony is None else (args.parsimony or None)
+    rep = build(store, args.out, args.cache, experiment, args.seed, args.n, parsimony, args.resolution,
+                include_timed_out=args.include_timed_out)
     print(rep.text())
     return 0
 

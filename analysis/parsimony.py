@@ -142,9 +142,9 @@ def elbow_markdown(points: pd.DataFrame, protocol: str) -> str:
 
 
 def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, min_ops: float = MIN_OPS,
-          min_rel_improvement: float = MIN_REL_IMPROVEMENT) -> Report:
+          min_rel_improvement: float = MIN_REL_IMPROVEMENT, include_timed_out: bool = False) -> Report:
     rep = Report("parsimony")
-    all_df, ok = load_ok(store, experiment)
+    all_df, ok = load_ok(store, experiment, include_timed_out)
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store}")
         return rep
@@ -182,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     store = check_store(args.store)
     check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
-    print(build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.min_ops, args.min_rel_improvement).text())
+    print(build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.min_ops, args.min_rel_improvement,
+                include_timed_out=args.include_timed_out).text())
     return 0
 
 

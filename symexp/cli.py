@@ -1,6 +1,5 @@
 """The ``symexp`` command.
 
-    symexp summary --experiment smoke [--store results/store]
     symexp explain PATH [--study NAME] [--space FILE] [--engine gplearn|operon|both] [--out DIR] ...
 """
 
@@ -11,17 +10,6 @@ import sys
 from pathlib import Path
 
 from symexp.errors import SymexpError
-
-
-def _summary(args: argparse.Namespace) -> int:
-    from symexp.records import load_records
-    from symexp.summary import format_summary
-
-    store = Path(args.store)
-    if not store.is_dir():
-        raise SymexpError(f"record store {store} does not exist; run an experiment first or pass --store")
-    print(format_summary(load_records(store, args.experiment), args.experiment))
-    return 0
 
 
 def _csv_list(kind):
@@ -87,11 +75,6 @@ def _explain(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symexp", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("summary", help="RMSE table and formulas of an experiment's records")
-    p.add_argument("--experiment", required=True)
-    p.add_argument("--store", default="results/store")
-    p.set_defaults(func=_summary)
-
     e = sub.add_parser(
         "explain", help="explain your own HPO run (SMAC3 run directory, Optuna study, or CSV) with formulas",
         description="Fit a GP surrogate on the run, rank hyperparameters by fANOVA, and fit symbolic regression on "

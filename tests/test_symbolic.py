@@ -334,10 +334,31 @@ def test_formula_string_round_trip(fits):
     for m in models.values():
         np.testing.assert_allclose(formula_predict(m.formula_, NAMES, X), formula_predict(m.expression_, NAMES, X),
                                    rtol=1e-12)
-    with pytest.raises(SymexpError, match="unknown symbol.*c; valid: a, b"):
+    with pytest.raises(SymexpError, match="unknown symbol 'c'; valid: a, b"):
         parse_formula("a + c", NAMES)
-    with pytest.raises(SymexpError, match="cannot parse formula"):
+    with pytest.raises(SymexpError, match="ends early"):
         parse_formula("a + (", NAMES)
+
+
+def test_stored_formula_text_is_data_never_code(tmp_path, monkeypatch):
+    """A formula from someone else's record cannot run code: every form of injection is refused."""
+    monkeypatch.chdir(tmp_path)
+    attacks = [
+        "__import__('os').system('touch pwned') + a",
+        "a.__class__.__bases__[0].__subclasses__()",
+        "exec('import os') + a",
+        "Symbol('x') + a",
+        "lambda: 1",
+        "a + b; import os",
+        "sympify('a')",
+        "(a)[0]",
+    ]
+    for text in attacks:
+        with pytest.raises(SymexpError):
+            parse_formula(text, NAMES)
+        with pytest.raises(SymexpError):
+            formula_predict(text, NAMES, np.ones((2, 2)))
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_formula_predict_shapes():

@@ -6,9 +6,9 @@ hex digits of their id)::
     <root>/<model>/<dataset>/<protocol>/<key hash>/<id[:2]>/<id>.json
 
 An entry holds the key fields, the cost and the fit time. Entries are written atomically
-(:mod:`symexp.atomic`), so readers never see a torn file; a process killed mid-write leaves a
+(:mod:`symexp.store.atomic`), so readers never see a torn file; a process killed mid-write leaves a
 ``.tmp-*`` file that :meth:`EvaluationCache.entries` ignores. A missing entry is computed under
-a per-entry file lock (``<id>.json.lock``, as in :func:`symexp.once.compute_once`): two processes that need the same
+a per-entry file lock (``<id>.json.lock``, as in :func:`symexp.store.once.compute_once`): two processes that need the same
 missing entry train it once, the second one waits and reads it. Failures are never cached: the
 computation raises and nothing is written. An unreadable entry (damaged by hand) counts as
 missing and is overwritten.
@@ -28,8 +28,8 @@ from typing import Any
 
 from filelock import FileLock
 
-from symexp.atomic import TMP_PREFIX, atomic_write_json
-from symexp.once import lock_path
+from symexp.store.atomic import TMP_PREFIX, atomic_write_json
+from symexp.store.once import lock_path
 from symexp.seeding import stable_hash
 
 ENTRY_VERSION = 1

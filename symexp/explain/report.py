@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from symexp.atomic import atomic_write_json, atomic_write_text
+from symexp.store.atomic import atomic_write_json, atomic_write_text
 from symexp.errors import SymexpError
 from symexp.seeding import derive_seed
 from symexp.symbolic import formula_predict

@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Child-process entry point; ``argv`` is ``[REQUEST.json]``."""
     import json
 
-    from symexp.atomic import atomic_write_json
+    from symexp.store.atomic import atomic_write_json
 
     argv = list(sys.argv[1:] if argv is None else argv)
     request = json.loads(Path(argv[0]).read_text())

@@ -7,7 +7,8 @@
 - :func:`make_regressor`: the estimator of ``settings.engine``.
 - :func:`program_to_sympy`, :func:`convert_program`: gplearn program -> simplified SymPy
   expression with gplearn's protected semantics (see :mod:`symexp.symbolic.convert`).
-- :func:`parse_formula`, :func:`formula_predict`, :func:`rmse`: re-evaluate stored formulas.
+- :func:`parse_formula` (a whitelisted grammar, never ``eval``), :func:`formula_predict`, :func:`rmse`:
+  re-evaluate stored formulas.
 """
 
 from symexp.symbolic.convert import (
@@ -15,13 +16,13 @@ from symexp.symbolic.convert import (
     convert_program,
     formula_predict,
     formula_string,
-    parse_formula,
     parse_program,
     program_to_sympy,
     rmse,
 )
 from symexp.symbolic.functions import capped_exp, make_exp
 from symexp.symbolic.operon import OperonRegression, operon_status
+from symexp.symbolic.parse import parse_formula
 from symexp.symbolic.regressor import SymbolicRegression
 from symexp.symbolic.settings import VALID_ENGINES, VALID_FUNCTIONS, VALID_METRICS, SRSettings
 

@@ -55,6 +55,7 @@ from gplearn.functions import _Function
 
 from symexp.errors import SymexpError
 from symexp.symbolic.functions import PROTECTION_THRESHOLD, exp_cap_of, function_node
+from symexp.symbolic.parse import parse_formula
 from symexp.symbolic.settings import VALID_FUNCTIONS
 
 _T = sp.Rational(1, 1000)  # gplearn's threshold, exact (not touched by Float rounding)
@@ -524,27 +525,6 @@ def formula_string(expression: sp.Expr) -> str:
     return sp.sstr(expression, full_prec=False)
 
 
-def parse_formula(text: str, feature_names: Sequence[str]) -> sp.Expr:
-    """A formula string (:func:`formula_string` or ``str``, e.g. a stored ``formula_``) -> SymPy expression.
-
-    Symbols are real (no positivity), so parsing never changes the formula's meaning; only
-    ``feature_names`` may occur as free symbols. Uses ``sympy.parse_expr`` (which evaluates
-    Python): for symexp's own stored formulas, not for untrusted text.
-    """
-    names = [str(n) for n in feature_names]
-    local = {n: sp.Symbol(n, real=True) for n in names}
-    try:
-        expr = sp.parse_expr(str(text), local_dict=local)
-    except Exception as exc:  # tokenize/syntax errors come in many types
-        raise SymexpError(f"cannot parse formula {str(text)[:80]!r}: {type(exc).__name__}") from None
-    if not isinstance(expr, sp.Expr):
-        raise SymexpError(f"formula {str(text)[:80]!r} is not an expression")
-    extra = sorted(s.name for s in expr.free_symbols if s.name not in names)
-    if extra:
-        raise SymexpError(f"formula uses unknown symbol(s) {', '.join(extra)}; valid: {', '.join(names)}")
-    return expr
-
-
 def _printer():
     """NumPy printer that also prints ``zoo`` (in dead Piecewise branches of exact forms, e.g.
     ``1/0``) as ``nan``; SymPy's own NumPy printer has no numpy name for it."""
@@ -574,7 +554,12 @@ def _printer():
 def formula_predict(expression: sp.Expr | str, feature_names: Sequence[str], X) -> np.ndarray:
     """Evaluate a formula (SymPy expression or string) on ``X`` (n, d), raw units -> (n,)."""
     names = [str(n) for n in feature_names]
-    expr = parse_formula(expression, names) if isinstance(expression, str) else sp.sympify(expression)
+    if isinstance(expression, str):
+        expr = parse_formula(expression, names)  # a whitelisted grammar: stored text never runs as code
+    elif isinstance(expression, sp.Basic):
+        expr = expression
+    else:
+        raise SymexpError(f"expected a formula (text or SymPy expression), got {type(expression).__name__}")
     A = _as_matrix(X, len(names), "X")
     by_name = {s.name: s for s in expr.free_symbols}
     extra = sorted(n for n in by_name if n not in names)

@@ -149,9 +149,12 @@ def _keys_at(parent: str | None) -> list[str]:
 
 def _compose(overrides: list[str]) -> DictConfig:
     from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("config", overrides=overrides, return_hydra_config=True)
+        cfg = compose("config", overrides=overrides, return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)  # so that ${hydra:...} (e.g. the store's default path) resolves
+    return cfg
 
 
 def compose_config(overrides: list[str]) -> DictConfig:

@@ -107,14 +107,16 @@ def load_or_compute_test_set(
     eval_seeds: tuple[int, ...] | list[int],
     cache_dir: str | Path,
     n_jobs: int = 1,
+    log=None,
 ) -> TestSet:
     """The test set of ``bench`` from the cache, computing it (once, under a lock) if absent."""
     eval_seeds = tuple(int(s) for s in eval_seeds)
     if not eval_seeds:
         raise SymexpError("test_set.eval_seeds is empty; give at least one evaluation seed")
     path = test_set_path(Path(cache_dir), bench.key, points_per_dim, eval_seeds)
+    kwargs = {} if log is None else {"log": log}  # where a damaged file is reported (default: stderr)
     data, computed = compute_once(path, lambda: compute_test_set(bench, points_per_dim, eval_seeds, n_jobs),
-                                  validate=test_set_problem)
+                                  validate=test_set_problem, **kwargs)
     return TestSet(
         X=np.asarray(data["X"], dtype=float),
         y=np.asarray(data["y"], dtype=float),

@@ -142,7 +142,7 @@ def _compute(spec: CellSpec, bench, store: RecordStore, todo: list[RecordKey], c
     if spec.pdp is None:
         with Stopwatch(timings, "test_set"):
             test: TestSet = load_or_compute_test_set(bench, spec.test_points_per_dim, spec.test_eval_seeds,
-                                                     spec.cache_dir, n_jobs=spec.n_jobs)
+                                                     spec.cache_dir, n_jobs=spec.n_jobs, log=log)
         log(f"  test set: {len(test.y)} grid points x {len(test.eval_seeds)} seeds "
             f"({'computed' if test.computed_here else 'from cache'}, {timings['test_set']['wall_s']:.1f} s)")
         with Stopwatch(timings, "sampling"):

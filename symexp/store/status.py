@@ -38,7 +38,7 @@ class CellStatus:
 def cell_status(store: RecordStore, keys: list[RecordKey], cell: str, job_dir: Path | None,
                 overrides: dict[str, str]) -> CellStatus:
     """The state of one cell whose planned records are ``keys`` and whose id is ``cell``."""
-    ok, reasons, failed = 0, [], False
+    ok, reasons, failed, damaged = 0, [], False, 0
     for key in keys:
         state, detail = store.state(key)
         if state == "ok":
@@ -47,6 +47,7 @@ def cell_status(store: RecordStore, keys: list[RecordKey], cell: str, job_dir: P
             failed = True
             reasons.append(f"{key.method} n={key.n_samples} sr_seed={key.sr_seed}: {detail}")
         elif state == "damaged":
+            damaged += 1
             reasons.append(f"damaged record {store.path(key)}: {detail} (set aside and recomputed by the next run)")
     job = read_job_status(job_dir) if job_dir is not None else None
     if is_held(store.claim_path(f"cell-{cell}")):
@@ -67,7 +68,7 @@ def cell_status(store: RecordStore, keys: list[RecordKey], cell: str, job_dir: P
         how = "interrupted" if job["state"] == "interrupted" else "no longer running: killed or lost"
         reasons.append(f"started {job.get('time')} on {job.get('host')}{where}, {how}")
     else:
-        state = "partial" if ok else "missing"
+        state = "partial" if ok or damaged else "missing"
     return CellStatus(overrides=overrides, state=state, n_records=ok, n_planned=len(keys), reasons=reasons)
 
 

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
         specs = [c.spec for c in view.cells]
         records, _ = load_records(view.store_dir, view.keys)
-        cpus = view.config.get("cluster", {}).get("cpus_per_task") or (specs[0].n_jobs if specs else 1)
+        cpus = view.cpus_per_task or (specs[0].n_jobs if specs else 1)
         print()
         print(estimate(specs, view.cache_dir, records).format(cpus_per_job=int(cpus)))
     if args.relaunch:

@@ -49,7 +49,7 @@ from pathlib import Path
 from analysis import formulas, landscapes, parsimony, pdp_figures, sample_size, table1
 from analysis.common import (
     DEFAULT_CACHE, Report, add_cache_arg, check_experiment, check_store, dataset_name, load_ok,
-    make_parser, model_name, run_cli, view_setting, write_text,
+    ViewRef, make_parser, model_name, run_cli, view_setting, write_text,
 )
 
 BUILDERS = ("table1", "sample_size", "parsimony", "formulas", "landscapes", "pdp_formulas", "pdp_figures",
@@ -101,24 +101,28 @@ def not_applicable(name: str, why: str) -> Report:
 
 
 def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_CACHE,
-         setting: Setting | None = None, include_timed_out: bool = False) -> Report:
+         setting: Setting | None = None, include_timed_out: bool = False, overrides: tuple[str, ...] = ()) -> Report:
     late = {"include_timed_out": include_timed_out}
+
+    def view(experiment: str) -> ViewRef:
+        return ViewRef(experiment, overrides)
+
     if setting is None:  # the paper's setting: each builder on its own preset
         if name == "table1":
-            return table1.build(store, out, **late)
+            return table1.build(store, out, view(table1.DEFAULT_EXPERIMENT), **late)
         if name == "sample_size":
-            return sample_size.build(store, out, **late)
+            return sample_size.build(store, out, view(sample_size.DEFAULT_EXPERIMENT), **late)
         if name == "parsimony":
-            return parsimony.build(store, out, **late)
+            return parsimony.build(store, out, view(parsimony.DEFAULT_EXPERIMENT), **late)
         if name == "formulas":
-            return formulas.build(store, out, trees=trees, **late)
+            return formulas.build(store, out, view(formulas.DEFAULT_EXPERIMENT), trees=trees, **late)
         if name == "landscapes":
-            return landscapes.build(store, out, cache, **late)
+            return landscapes.build(store, out, cache, view(landscapes.DEFAULT_EXPERIMENT), **late)
         if name == "pdp_formulas":
-            return formulas.build(store, out, experiment="pdp", methods=list(formulas.SR_METHOD_ORDER),
+            return formulas.build(store, out, experiment=view("pdp"), methods=list(formulas.SR_METHOD_ORDER),
                                   n_samples=None, parsimony=None, trees=trees, subdir="pdp_formulas", **late)
         if name == "pdp_figures":
-            return pdp_figures.build(store, out, cache, **late)
+            return pdp_figures.build(store, out, cache, view(pdp_figures.DEFAULT_EXPERIMENT), **late)
     else:
         exp, n, p = setting.experiment, setting.n_samples, setting.parsimony
         if name in ("pdp_formulas", "pdp_figures") and exp != "pdp":
@@ -153,7 +157,7 @@ def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_C
         elif name == "landscapes":
             rep = landscapes.build(store, out, cache, exp, n=n, parsimony=p, subtitle=setting.label, **late)
         elif name == "pdp_formulas":
-            rep = formulas.build(store, out, experiment="pdp", methods=list(formulas.SR_METHOD_ORDER),
+            rep = formulas.build(store, out, experiment=view("pdp"), methods=list(formulas.SR_METHOD_ORDER),
                                  n_samples=None, parsimony=None, trees=trees, subdir="pdp_formulas", **late)
         elif name == "pdp_figures":
             rep = pdp_figures.build(store, out, cache, exp, parsimony=p, subtitle=setting.label, **late)
@@ -172,12 +176,12 @@ def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_C
 
 def build_all(store: Path, out: Path, only: list[str] | None = None, trees: bool = True,
               cache: Path = DEFAULT_CACHE, setting: Setting | None = None,
-              include_timed_out: bool = False) -> tuple[list[Report], bool]:
+              include_timed_out: bool = False, overrides: tuple[str, ...] = ()) -> tuple[list[Report], bool]:
     reports, failed = [], False
     for name in only or BUILDERS:
         t0 = time.perf_counter()
         try:
-            rep = _run(name, store, out, trees, cache, setting, include_timed_out)
+            rep = _run(name, store, out, trees, cache, setting, include_timed_out, overrides)
         except Exception as exc:  # a bug in a builder must not stop the others
             rep = Report(name)
             rep.missing.append(f"FAILED: {type(exc).__name__}: {exc}")
@@ -240,11 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     out, setting = args.out, None
     if args.experiment is not None:
         check_experiment(store, args.experiment, explicit=True)
-        setting = experiment_setting(store, args.experiment)
+        setting = experiment_setting(store, ViewRef(args.experiment, args.overrides))
         out = args.out / "experiments" / args.experiment
         write_text(out / "README.md", setting_readme(setting, store))
     reports, failed = build_all(store, out, only or None, trees=not args.no_trees, cache=args.cache, setting=setting,
-                                include_timed_out=args.include_timed_out)
+                                include_timed_out=args.include_timed_out, overrides=tuple(args.overrides))
     full = "\n\n".join(r.text(max_missing=10**9) for r in reports)
     head = f"store: {store.resolve()}\ncache: {args.cache.resolve()}\nout: {out.resolve()}\n"
     if setting is not None:

@@ -140,12 +140,32 @@ def check_experiment(store: Path, experiment: str, explicit: bool = True) -> Non
         raise SymexpError(f"unknown experiment {experiment!r}; valid: {', '.join(available_experiments())}")
 
 
+class ViewRef(str):
+    """An experiment preset's name, with the Hydra overrides its view is built with.
+
+    It is the name wherever a builder prints or labels (``f"experiment {experiment}"``) and the
+    whole view wherever it reads records (:func:`load_ok`, :func:`view_setting`), so overrides
+    such as ``protocol=clean`` or ``sr=operon`` travel through every builder unchanged.
+    """
+
+    overrides: tuple[str, ...] = ()
+
+    def __new__(cls, name: str, overrides=()) -> ViewRef:
+        ref = super().__new__(cls, name)
+        ref.overrides = tuple(overrides) or tuple(getattr(name, "overrides", ()))
+        return ref
+
+
 @functools.lru_cache(maxsize=16)
-def view_of(experiment: str, overrides: tuple[str, ...] = ()):
-    """The view of a preset (built once per process: composing 600 cells takes seconds)."""
+def _view(experiment: str, overrides: tuple[str, ...]):
     from experiments.hydra_glue import build_view
 
     return build_view([f"experiment={experiment}", *overrides])
+
+
+def view_of(experiment: str):
+    """The view of a preset (built once per process: composing 600 cells takes seconds)."""
+    return _view(str(experiment), tuple(getattr(experiment, "overrides", ())))
 
 
 def view_setting(experiment: str) -> dict[str, Any]:
@@ -282,6 +302,8 @@ def make_parser(prog: str, description: str, default_experiment: str | None) -> 
                        help=f"experiment preset whose records are read (default: {default_experiment})")
     p.add_argument("--include-timed-out", action="store_true",
                    help="also use SR fits stopped by the time limit (left out by default, as the authors did)")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                   help="Hydra overrides of the preset's view, as for experiments/run.py (e.g. protocol=clean)")
     return p
 
 

@@ -38,7 +38,7 @@ import pandas as pd
 from analysis.common import (
     DATASET_ORDER, MODEL_HPS, MODEL_ORDER, SR_METHOD_ORDER, Report, check_experiment, check_store, dataset_name,
     fmt, is_close, latex_escape, load_ok, make_parser, markdown_table, method_label, model_name, order_keys,
-    run_cli, save_figure, set_style, the_one, view_setting, write_csv, write_text,
+    run_cli, save_figure, set_style, the_one, view_setting, write_csv, write_text, ViewRef,
 )
 from symexp.errors import SymexpError
 
@@ -346,14 +346,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{count_ops(expr)} operations; wrote {', '.join(map(str, paths))}")
         return 0
     store = check_store(args.store)
-    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
+    check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
     methods = list(SR_METHOD_ORDER) if args.method == "all" else [args.method]
     fig1 = Report("figure1")
     fig1.add(build_figure1(args.out))
     def choice(value):  # None: the preset's; 0: any
         return PRESET if value is None else (value or None)
 
-    rep = build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, methods, choice(args.n_samples),
+    rep = build(store, args.out, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), methods, choice(args.n_samples),
                 choice(args.parsimony), trees=not args.no_trees, include_timed_out=args.include_timed_out)
     print(fig1.text())
     print(rep.text())

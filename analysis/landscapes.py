@@ -59,7 +59,7 @@ import pandas as pd
 from analysis.common import (
     DATASET_ORDER, MODEL_ORDER, SR_METHOD_ORDER, Report, add_cache_arg, check_experiment, check_store,
     dataset_name, fmt, is_close, load_ok, make_parser, markdown_table, method_label, model_name, order_keys,
-    run_cli, save_figure, search_space, set_style, write_csv, write_text, the_one, view_setting,
+    run_cli, save_figure, search_space, set_style, write_csv, write_text, the_one, view_setting, ViewRef,
 )
 from analysis.formulas import median_run
 from symexp.store.atomic import TMP_PREFIX
@@ -723,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.resolution < 0:
         p.error("argument --resolution: must be >= 0")
     store = check_store(args.store)
-    experiment = args.experiment or DEFAULT_EXPERIMENT
+    experiment = ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides)
     check_experiment(store, experiment, explicit=args.experiment is not None)
     parsimony = PRESET if args.parsimony is None else (args.parsimony or None)
     rep = build(store, args.out, args.cache, experiment, args.seed, args.n, parsimony, args.resolution,

@@ -29,7 +29,7 @@ import pandas as pd
 from analysis.common import (
     DATASET_ORDER, MODEL_ORDER, Report, check_experiment, check_store, dataset_name, facet_axes, fmt,
     load_ok, make_parser, markdown_table, method_label, model_name, order_keys, panel_title, run_cli,
-    save_figure, set_style, write_csv, write_text,
+    save_figure, set_style, write_csv, write_text, ViewRef,
 )
 from symexp.elbow import MIN_OPS, MIN_REL_IMPROVEMENT, elbow_of_sweep
 
@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="elbow: relative RMSE reduction (default: 0.1)")
     args = p.parse_args(argv)
     store = check_store(args.store)
-    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
-    print(build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.min_ops, args.min_rel_improvement,
+    check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
+    print(build(store, args.out, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), args.min_ops, args.min_rel_improvement,
                 include_timed_out=args.include_timed_out).text())
     return 0
 

@@ -44,7 +44,7 @@ import pandas as pd
 
 from analysis.common import (
     METHOD_COLORS, Report, add_cache_arg, check_experiment, check_store, dataset_name, fmt, is_close, load_ok,
-    make_parser, markdown_table, model_name, run_cli, save_figure, search_space, set_style, write_text, the_one, view_setting,
+    make_parser, markdown_table, model_name, run_cli, save_figure, search_space, set_style, write_text, the_one, view_setting, ViewRef,
 )
 from analysis.formulas import median_run
 from analysis.landscapes import (
@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="SR parsimony of the records used (default: the preset's; 0 = any)")
     args = p.parse_args(argv)
     store = check_store(args.store)
-    experiment = args.experiment or DEFAULT_EXPERIMENT
+    experiment = ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides)
     check_experiment(store, experiment, explicit=args.experiment is not None)
     parsimony = PRESET if args.parsimony is None else (args.parsimony or None)
     rep = build(store, args.out, args.cache, experiment, parsimony, include_timed_out=args.include_timed_out)

@@ -27,7 +27,7 @@ import pandas as pd
 from analysis.common import (
     METHOD_COLORS, Report, check_experiment, check_store, dataset_name, facet_axes, is_close, load_ok,
     make_parser, method_label, model_dataset_cells, model_name, order_keys, panel_title, run_cli,
-    save_figure, set_style, the_one, view_setting, write_csv, write_text, DATASET_ORDER, MODEL_ORDER,
+    save_figure, set_style, the_one, view_setting, write_csv, write_text, DATASET_ORDER, MODEL_ORDER, ViewRef,
 )
 
 DEFAULT_EXPERIMENT = "sample_size"
@@ -133,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parsimony", type=float, default=None, help="SR parsimony (default: the preset's)")
     args = p.parse_args(argv)
     store = check_store(args.store)
-    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
-    print(build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.parsimony,
+    check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
+    print(build(store, args.out, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), args.parsimony,
                 include_timed_out=args.include_timed_out).text())
     return 0
 

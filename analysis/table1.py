@@ -48,7 +48,7 @@ from analysis.common import (
     DATASET_NAMES, DATASET_ORDER, METHOD_ORDER, MODEL_HPS, MODEL_NAMES, MODEL_ORDER,
     PUBLISHED_TABLE1, SR_METHOD_ORDER, Report, check_experiment, check_store, dataset_name, fmt,
     is_close, latex_escape, load_ok, make_parser, markdown_table, method_label, model_dataset_cells,
-    model_name, run_cli, the_one, view_setting, write_csv, write_text,
+    model_name, run_cli, the_one, view_setting, write_csv, write_text, ViewRef,
 )
 from symexp.errors import SymexpError
 
@@ -369,8 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parsimony", type=float, default=None, help="SR parsimony (default: the preset's)")
     args = p.parse_args(argv)
     store = check_store(args.store)
-    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
-    rep = build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.n_samples, args.parsimony,
+    check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
+    rep = build(store, args.out, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), args.n_samples, args.parsimony,
                 include_timed_out=args.include_timed_out)
     print(rep.text())
     return 0

@@ -86,8 +86,8 @@ def main(cfg: DictConfig) -> dict:
 def check_command_line(argv: list[str]) -> None:
     """Validate every cell the command line asks for (one line, exit 2) before Hydra starts a job."""
     overrides = [a for a in argv if "=" in a and not a.startswith("-")]
-    if any(a.startswith(("hydra.", "hydra/", "--cfg", "--info", "--help", "-h", "-c")) for a in argv):
-        return  # Hydra's own queries and settings: let Hydra handle them
+    if any(a.startswith(("--cfg", "--info", "--help", "-h", "-c", "--shell-completion")) for a in argv):
+        return  # Hydra's own queries: let Hydra answer them
     if any(a in ("-m", "--multirun") for a in argv):
         build_view(overrides)  # every cell of the sweep
         return

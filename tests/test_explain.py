@@ -355,10 +355,6 @@ def test_cli_entry_point_has_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_summary_subcommand_still_works(tmp_path, capsys):
-    assert "does not exist" in run_cli(["summary", "--experiment", "x", "--store", str(tmp_path / "none")], capsys)
-
-
 # ----------------------------------------------------------------------------------------------
 # units
 # ----------------------------------------------------------------------------------------------

@@ -206,6 +206,7 @@ class RecordStore:
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
         check_store_format(self.root)
+        self._marked = False
 
     # -- paths ---------------------------------------------------------------------------------
     def path(self, key: RecordKey) -> Path:
@@ -248,6 +249,11 @@ class RecordStore:
         problem = record_problem(record, key)
         if problem:  # never store what would be set aside when read back
             raise ValueError(f"refusing to write an incomplete record for {key.describe()}: {problem}")
+        if not self._marked:  # a store is marked with its format before its first record
+            marker = self.root / STORE_MARKER
+            if not marker.exists():
+                atomic_write_json(marker, STORE_FORMAT)
+            self._marked = True
         return atomic_write_json(self.path(key), record)
 
     # -- reading -------------------------------------------------------------------------------

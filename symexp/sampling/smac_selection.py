@@ -33,10 +33,18 @@ Everything else is 2.4.1's own code.
 
 What still differs from a smac 2.0.0 run (so trajectories are not identical to the paper's):
 
-* ConfigSpace 1.2 instead of 0.6.1: random configurations (``sample_configuration``), the
-  one-exchange neighbourhood and the Sobol design's conversion are implemented differently and
-  draw different random numbers from the same seeds. The neighbourhood *distribution* is the
-  same (normal with stdev 0.05 in the unit cube for floats), its draws are not.
+* ConfigSpace 1.2 instead of 0.6.1 (the authors' pin): random configurations
+  (``sample_configuration``) and the one-exchange neighbourhood are implemented differently and
+  draw different random numbers from the same seeds. For floats the neighbourhood
+  *distribution* is the same (normal, stdev 0.05 in the unit cube), its draws are not.
+* Integer hyperparameters (rf ``max_depth``, nn ``batch_size``): ConfigSpace 0.6 encoded an
+  integer as a float on ``[lower - 0.49999, upper + 0.49999]`` (log scale if log), 1.2 maps
+  ``lower`` -> 0 and ``upper`` -> 1. Both are affine in the (log) value, so the GP sees the same
+  geometry up to its length scales (but their bounds and priors are in encoded units); the
+  neighbourhood stdev 0.05 covers ``(upper - lower + 1) / (upper - lower)`` times fewer values in
+  0.6 (e.g. 1.18 for ``max_depth`` in [1, 50], log); and the Sobol design, which converts
+  uniform unit-cube points to values, gave every integer equal mass in 0.6 but gives ``lower``
+  and ``upper`` half the mass of the others in 1.2. Random sampling gives equal mass in both.
 * ConfigSelector: when the challenger list yields only already-evaluated configurations 16 times,
   smac 2.0.0 ended the generator (the run stopped), 2.4.1 proposes random configurations
   (origin ``"Random Search (max retries, no candidates)"``). With one fresh random challenger

@@ -40,9 +40,10 @@ What still differs from a smac 2.0.0 run (so trajectories are not identical to t
 * Integer hyperparameters (rf ``max_depth``, nn ``batch_size``): ConfigSpace 0.6 encoded an
   integer as a float on ``[lower - 0.49999, upper + 0.49999]`` (log scale if log), 1.2 maps
   ``lower`` -> 0 and ``upper`` -> 1. Both are affine in the (log) value, so the GP sees the same
-  geometry up to its length scales (but their bounds and priors are in encoded units); the
-  neighbourhood stdev 0.05 covers ``(upper - lower + 1) / (upper - lower)`` times fewer values in
-  0.6 (e.g. 1.18 for ``max_depth`` in [1, 50], log); and the Sobol design, which converts
+  geometry up to its length scales (but their bounds and priors are in encoded units); a
+  neighbourhood stdev of 0.05 spans ``(upper - lower + 1) / (upper - lower)`` times more values
+  in 0.6 (in log units for log ones: ``log(101) / log(50)`` = 1.18 for ``max_depth`` in [1, 50]),
+  whose integer neighbours also followed their own rule; and the Sobol design, which converts
   uniform unit-cube points to values, gave every integer equal mass in 0.6 but gives ``lower``
   and ``upper`` half the mass of the others in 1.2. Random sampling gives equal mass in both.
 * ConfigSelector: when the challenger list yields only already-evaluated configurations 16 times,

@@ -111,7 +111,7 @@ def test_real_mismatch_is_flagged_and_refused():
     assert not bad.reproduces_smac
     run = SimpleNamespace(separate={}, snapshots={30: bad},
                           settings=BOSettings(n_trials=30, snapshot_sizes=(30,)), space=SPACE2)
-    with pytest.raises(SymexpError, match="does not reproduce"):
+    with pytest.raises(RuntimeError, match="does not reproduce"):
         gp_for(run, 30)
 
 

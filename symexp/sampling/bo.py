@@ -345,8 +345,9 @@ def bo_training_set(run: BORun, n: int) -> tuple[np.ndarray, np.ndarray]:
 def gp_for(run: BORun, n: int) -> GPSnapshot:
     """The GP trained on the BO training set of size ``n`` (see :func:`bo_training_set`).
 
-    Raises :class:`SymexpError` if that snapshot failed its self-check (it does not reproduce
-    SMAC's model beyond floating-point noise, see ``GPSnapshot.self_check``)."""
+    Raises ``RuntimeError`` if that snapshot failed its self-check (it does not reproduce SMAC's
+    model beyond floating-point noise, see ``GPSnapshot.self_check``): not the user's mistake,
+    and BO-GP samples from it would not be SMAC's GP."""
     snap = None
     if n in run.separate:
         snap = run.separate[n].snapshots[n]
@@ -354,8 +355,8 @@ def gp_for(run: BORun, n: int) -> GPSnapshot:
         snap = run.snapshots[n]
     if snap is not None:
         if not snap.reproduces_smac:
-            raise SymexpError(f"the GP snapshot for n={n} does not reproduce SMAC's model (self-check: "
-                              f"{snap.self_check}); BO-GP samples from it would not be SMAC's GP")
+            raise RuntimeError(f"the GP snapshot for n={n} does not reproduce SMAC's model (self-check: "
+                               f"{snap.self_check}); BO-GP samples from it would not be SMAC's GP")
         return snap
     available = sorted(set(run.separate) | {m for m in run.snapshots if not _needs_separate(run, m)})
     raise SymexpError(f"no GP snapshot for n={n}; available: {', '.join(map(str, available)) or 'none'} "

@@ -99,8 +99,13 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log):
 
     def compute() -> dict:
         nonlocal trainings
-        log(f"  BO: running SMAC ({spec.bo.n_trials} trials, seed {spec.sampling_seed})")
-        run = run_bo(TolerantObjective(bench), bench.space, spec.bo, spec.sampling_seed, spec.workdir / "smac")
+        log(f"  BO: running SMAC ({spec.bo.n_trials} trials, seed {spec.sampling_seed}, selection {spec.bo.selection})")
+        # Every finished trial is appended to a checkpoint beside the artefact: a run that dies late
+        # (killed, out of time) is replayed up to there by the next job instead of starting over.
+        run = run_bo(TolerantObjective(bench), bench.space, spec.bo, spec.sampling_seed, spec.workdir / "smac",
+                     checkpoint=path.with_suffix(".checkpoint.jsonl"))
+        if run.replay and run.replay.get("replayed"):
+            log(f"  BO: resumed from its checkpoint: {run.replay['replayed']} trial(s) replayed without training")
         trainings = run.objective_trainings or 0
         return run.to_json()
 

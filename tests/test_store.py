@@ -54,10 +54,19 @@ def test_every_setting_that_changes_a_number_changes_the_record_identity(tmp_pat
             assert a.record_id == b.record_id, (change, a.method)  # e.g. the GP baseline ignores the SR
 
 
+def test_a_setting_only_the_other_engine_reads_is_not_part_of_the_identity(tmp_path):
+    spec = tiny_spec(tmp_path, "random")
+    longer = dataclasses.replace(spec, sr=dataclasses.replace(spec.sr, max_length=99))
+    assert ids(spec) == ids(longer)  # gplearn has no length cap
+    operon = dataclasses.replace(spec, sr=dataclasses.replace(spec.sr, engine="operon"))
+    operon_longer = dataclasses.replace(operon, sr=dataclasses.replace(operon.sr, max_length=99))
+    assert ids(operon) != ids(operon_longer)
+
+
 def test_where_and_how_fast_are_not_part_of_the_identity(tmp_path):
     spec = tiny_spec(tmp_path, "bo_gp")
     other = dataclasses.replace(spec, experiment="other", n_jobs=2, store_dir=tmp_path / "s2", cache_dir=tmp_path / "c2",
-                                workdir=tmp_path / "w2", sr=dataclasses.replace(spec.sr, n_jobs=2))
+                                workdir=tmp_path / "w2", sr=dataclasses.replace(spec.sr, n_jobs=2, low_memory=True))
     assert ids(spec) == ids(other)
 
 

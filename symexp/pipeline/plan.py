@@ -9,8 +9,8 @@ every record        benchmark key (model, dataset + content, protocol, fidelity,
                     (the PD grid size for ``pdp``)
 BO-based modes      every BO setting (budget, snapshots, initial design, selection, variant)
 BO-GP SR, LR        the number of GP-labelled points
-SR records          every SR setting except ``n_jobs`` (it does not change a result),
-                    the SR seed, the parsimony coefficient
+SR records          every SR setting the engine reads, except those that only change how fast
+                    a fit runs (``n_jobs``, ``low_memory``); the SR seed, the parsimony coefficient
 linear regression   whether it fits on log features
 pdp                 every PD setting
 ==================  ===================================================================
@@ -35,10 +35,14 @@ PIPELINE_VERSION = 1
 
 
 def _sr_settings(spec: CellSpec) -> dict[str, Any]:
+    """The SR settings a record's numbers depend on: all but the per-record parsimony, those that
+    only change how fast a fit runs, and those another engine reads."""
+    from symexp.symbolic.settings import ENGINE_ONLY_FIELDS, RESULT_NEUTRAL_FIELDS
+
     sr = spec.sr.to_dict()
-    sr.pop("parsimony_coefficient")  # per record
-    sr.pop("n_jobs")  # how fast, not what
-    return sr
+    drop = {"parsimony_coefficient", *RESULT_NEUTRAL_FIELDS}
+    drop |= {f for engine, fields in ENGINE_ONLY_FIELDS.items() if engine != spec.sr.engine for f in fields}
+    return {k: v for k, v in sr.items() if k not in drop}
 
 
 def record_identity(spec: CellSpec, bench: Any, method: str, n: int, sr_seed: int | None = None,

@@ -27,6 +27,10 @@ VALID_METRICS: tuple[str, ...] = ("rmse", "mse", "mean absolute error")
 VALID_INIT_METHODS: tuple[str, ...] = ("half and half", "grow", "full")
 #: Symbolic-regression engines: gplearn (the paper's) and operon (``pyoperon``, optional).
 VALID_ENGINES: tuple[str, ...] = ("gplearn", "operon")
+#: Settings only one engine reads: they are no part of the other engine's results (or record identity).
+ENGINE_ONLY_FIELDS: dict[str, tuple[str, ...]] = {"operon": ("max_length", "local_iterations")}
+#: Settings that change how a fit runs but never its result.
+RESULT_NEUTRAL_FIELDS: tuple[str, ...] = ("n_jobs", "low_memory")
 
 
 @dataclass(frozen=True)

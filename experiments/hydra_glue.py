@@ -265,6 +265,8 @@ class View:
     store_dir: Path
     cache_dir: Path
     cpus_per_task: int | None = None
+    cluster: dict[str, Any] | None = None  # the resolved cluster group (cluster.*)
+    sweep_dir: Path | None = None
 
     @property
     def keys(self) -> list[RecordKey]:
@@ -293,12 +295,65 @@ def build_view(overrides: list[str]) -> View:
     out, first = [], None
     for cell_overrides, c, jd in expand_cells(list(overrides)):
         first = first if first is not None else (str(c["experiment"]), c["paths"]["store"], c["paths"]["cache"],
-                                                 (c.get("cluster") or {}).get("cpus_per_task"))
+                                                 dict(c.get("cluster") or {}))
         spec = cell_spec(c, jd)
         bench = validate_spec(spec, check_dirs=False)
         keys = planned_keys(spec, bench)
         out.append(ViewCell(cell_overrides, spec, keys, cell_id(keys), jd))
     if first is None:
         raise SymexpError("the overrides select no cell")
-    experiment, store, cache, cpus = first
-    return View(experiment=experiment, cells=out, store_dir=Path(store), cache_dir=Path(cache), cpus_per_task=cpus)
+    experiment, store, cache, cluster = first
+    sweep_dir = out[0].job_dir.parent if out[0].job_dir is not None else None
+    return View(experiment=experiment, cells=out, store_dir=Path(store), cache_dir=Path(cache),
+                cpus_per_task=cluster.get("cpus_per_task"), cluster=cluster, sweep_dir=sweep_dir)
+
+
+def build_views(overrides: list[str]) -> list[View]:
+    """One view per preset: ``experiment=table1,sample_size`` is the union of two presets (each
+    with its own sweep; a record they share is one record). Otherwise ``[build_view(overrides)]``."""
+    presets = [ov.split("=", 1)[1] for ov in overrides if ov.split("=", 1)[0] == "experiment"]
+    if not presets or "," not in presets[-1]:
+        return [build_view(overrides)]
+    rest = [ov for ov in overrides if ov.split("=", 1)[0] != "experiment"]
+    names = [p.strip() for p in presets[-1].split(",") if p.strip()]
+    if len(set(names)) != len(names):
+        raise SymexpError(f"experiment={presets[-1]} names a preset twice")
+    return [build_view([f"experiment={name}", *rest]) for name in names]
+
+
+def view_cells(views: list[View]):
+    """The cells of ``views`` as :class:`symexp.pipeline.work.CellWork` (absolute job dirs; a cell
+    that two views share counted once)."""
+    from symexp.pipeline.work import CellWork
+
+    seen: dict[str, CellWork] = {}
+    for view in views:
+        for c in view.cells:
+            jd = Path(c.job_dir).absolute() if c.job_dir is not None else None
+            seen.setdefault(c.cell_id, CellWork(spec=c.spec, cell_id=c.cell_id, keys=tuple(c.keys), job_dir=jd))
+    return list(seen.values())
+
+
+def layout_settings(cluster: dict[str, Any], nodes: int | None = None):
+    """The :class:`symexp.layouts.LayoutSettings` of a resolved cluster group (``nodes``
+    overrides ``cluster.nodes``). ``cluster=local``: the cell layout on this machine's CPUs."""
+    from symexp.costs import TASK_STARTUP_S
+    from symexp.layouts import LayoutSettings
+
+    layout = cluster.get("layout", "cell")
+    if cluster.get("name") == "local" or layout == "local":
+        cpus = default_n_jobs()
+        return LayoutSettings(layout="cell", cpus_per_node=cpus, nodes=1, cell_cpus=cpus, task_cpus=1,
+                              startup_s=TASK_STARTUP_S)
+    cpus_per_node = cluster.get("cpus_per_node", cluster.get("cpus_per_task", 64))
+    try:
+        return LayoutSettings(
+            layout=layout, cpus_per_node=cpus_per_node,
+            nodes=int(nodes if nodes is not None else cluster.get("nodes", 1)),
+            task_cpus=cluster.get("task_cpus", 1), task_seconds=60.0 * float(cluster.get("task_minutes", 60)),
+            cell_cpus=cluster.get("cpus_per_task", cpus_per_node),
+            chunk_seconds=float(cluster.get("chunk_seconds", 120)),
+            array_parallelism=int(cluster.get("array_parallelism", 10**6)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise SymexpError(f"bad cluster settings: {exc}") from None

@@ -3,6 +3,11 @@
     python experiments/run.py experiment=smoke mode=bo          # one cell
     python experiments/run.py -m experiment=smoke               # its sweep (all modes)
     python experiments/run.py -m experiment=table1 cluster=slurm
+    python experiments/run.py -m experiment=table1,sample_size,parsimony,pdp cluster=slurm_node   # the paper grid
+
+With ``cluster.layout`` shared or node (``cluster=slurm``, ``slurm_node``) a multirun is not one job
+per cell: experiments/cluster_launch.py plans the sweep's work items and submits them as SLURM job
+arrays shaped for the cluster (see symexp/layouts.py).
 
 Every cell of the command is validated before the first job starts: a user error (unknown model
 or key, a bad sample size, a seed out of range, in any cell of a sweep) prints one line and exits
@@ -27,7 +32,7 @@ sys.path.insert(0, ROOT)
 # give it the repository on its path, wherever the sweep was launched from.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
 
-from experiments.hydra_glue import build_view, cell_spec, compose_config  # noqa: E402
+from experiments.hydra_glue import build_views, cell_spec, compose_config  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
 from symexp.pipeline import run_cell, validate_spec  # noqa: E402
 from symexp.store.jobstatus import write_job_status  # noqa: E402
@@ -83,22 +88,37 @@ def main(cfg: DictConfig) -> dict:
     return summary
 
 
-def check_command_line(argv: list[str]) -> None:
-    """Validate every cell the command line asks for (one line, exit 2) before Hydra starts a job."""
+WORK_ITEM_LAYOUTS = ("shared", "node")  # planned and submitted by experiments/cluster_launch.py
+
+
+def check_command_line(argv: list[str]):
+    """Validate every cell the command line asks for (one line, exit 2) before Hydra starts a job.
+
+    Returns the views of a multirun (``None`` otherwise)."""
     overrides = [a for a in argv if "=" in a and not a.startswith("-")]
     if any(a.startswith(("--cfg", "--info", "--help", "-h", "-c", "--shell-completion")) for a in argv):
-        return  # Hydra's own queries: let Hydra answer them
+        return None  # Hydra's own queries: let Hydra answer them
     if any(a in ("-m", "--multirun") for a in argv):
-        build_view(overrides)  # every cell of the sweep
-        return
+        views = build_views(overrides)  # every cell of the sweep
+        layout = (views[0].cluster or {}).get("layout", "cell")
+        if len(views) > 1 and layout not in WORK_ITEM_LAYOUTS:
+            raise SymexpError(f"several presets in one sweep ({', '.join(v.experiment for v in views)}) need a cluster "
+                              f"layout of {', '.join(WORK_ITEM_LAYOUTS)} (cluster=slurm, slurm_node); with layout {layout} "
+                              "run the presets one after the other")
+        return views
     spec = cell_spec(compose_config(overrides), ROOT)  # the one cell Hydra will run
     validate_spec(spec, check_dirs=False)
+    return None
 
 
 if __name__ == "__main__":
     try:
-        check_command_line(sys.argv[1:])
+        views = check_command_line(sys.argv[1:])
     except SymexpError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         sys.exit(2)
+    if views and (views[0].cluster or {}).get("layout") in WORK_ITEM_LAYOUTS:
+        from experiments.cluster_launch import main as launch_main
+
+        sys.exit(launch_main([a for a in sys.argv[1:] if "=" in a and not a.startswith("-")], views=views))
     main()

@@ -2,12 +2,16 @@
 
     python experiments/status.py experiment=table1                   # done / running / missing / failed, with reasons
     python experiments/status.py experiment=table1 model=lr --verbose  # a slice, every cell listed
-    python experiments/status.py experiment=table1 --estimate        # jobs and CPU-hours before launching
+    python experiments/status.py experiment=table1 cluster=slurm --estimate   # jobs, CPU-hours used and billed
+    python experiments/status.py experiment=table1,sample_size,parsimony,pdp cluster=slurm_node --estimate --nodes 4
     python experiments/status.py experiment=table1 cluster=slurm --relaunch   # launch what is not done
 
 Overrides are those of experiments/run.py; the cells are the preset's sweep with the overrides
-applied (see experiments/hydra_glue.build_view). A cell that some job is computing right now (on
-this machine or on any node sharing the store) is *running* and never relaunched.
+applied (see experiments/hydra_glue.build_view); ``experiment=a,b`` is the union of presets. A cell
+that some job is computing right now (on this machine or on any node sharing the store) is
+*running* and never relaunched. The estimate counts what is still to compute (what the store and
+cache hold, and what several cells share, once) for the cluster layout of ``cluster=`` (see
+symexp/estimate.py), and compares the layouts.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.hydra_glue import View, build_view, split_overrides  # noqa: E402
+from experiments.hydra_glue import View, build_views, split_overrides  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
 from symexp.store.records import RecordStore  # noqa: E402
 from symexp.store.status import CellStatus, cell_status, format_status  # noqa: E402
@@ -60,32 +64,82 @@ def run_all(cmds: list[list[str]]) -> int:
     return bad[0] if bad else 0
 
 
+def print_estimate(views: list[View], nodes: int | None) -> None:
+    """The estimate for the chosen layout, then all layouts side by side."""
+    from dataclasses import replace
+
+    from experiments.cluster_launch import plan
+    from symexp.estimate import estimate_layout, node_counts
+
+    cells, items, settings, costs = plan(views, nodes=nodes)
+    est = estimate_layout(items, cells, settings)
+    print(est.format(costs.sources))
+    if not items:
+        return
+    print(f"\nlayouts compared ({settings.nodes} node(s) of {settings.cpus_per_node} CPUs):")
+    print(f"  {'layout':<34} {'jobs':>6} {'used CPU-h':>11} {'billed CPU-h':>13} {'ratio':>6} {'wall h':>7}")
+    shown = [("cell (slurm_cell, %d CPUs per cell)" % settings.cell_cpus, replace(settings, layout="cell")),
+             (f"shared (slurm, fit tasks {settings.task_cpus} CPU)", replace(settings, layout="shared")),
+             (f"node (slurm_node, {settings.nodes} node jobs)", replace(settings, layout="node"))]
+    for label, s in shown:
+        e = est if s == settings else estimate_layout(items, cells, s)
+        print(f"  {label:<34} {e.n_jobs:>6} {e.used_s / 3600:>11.1f} {e.billed_s / 3600:>13.1f} {e.ratio:>6.2f} "
+              f"{e.wall_s / 3600:>7.2f}")
+    if settings.layout == "node":
+        print("\nnode layout by number of nodes (more nodes: sooner done, more idle CPUs billed while the last BO runs end):")
+        for n, e in node_counts(items, cells, settings):
+            print(f"  {n:>3} node(s): billed {e.billed_s / 3600:8.1f} CPU-h, ratio {e.ratio:5.2f}, wall {e.wall_s / 3600:6.2f} h")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. experiment=table1 model=lr")
     parser.add_argument("--verbose", action="store_true", help="list done cells too")
-    parser.add_argument("--estimate", action="store_true", help="jobs and CPU-hours per stage (all cells)")
+    parser.add_argument("--estimate", action="store_true",
+                        help="jobs, CPU-hours used and billed, wall time, for the cluster layout (cluster=...)")
+    parser.add_argument("--nodes", type=int, default=None,
+                        help="with --estimate: nodes available (node layout: node jobs); default cluster.nodes")
     parser.add_argument("--relaunch", action="store_true", help="launch every cell that is not done or running")
     parser.add_argument("--dry-run", action="store_true", help="with --relaunch: print the commands only")
     args = parser.parse_args(argv)
+    if args.nodes is not None and args.nodes < 1:
+        print(f"status: error: --nodes must be a positive integer, got {args.nodes}", file=sys.stderr)
+        return 2
     try:
-        view = build_view(args.overrides)
-        statuses = view_status(view)
+        views = build_views(args.overrides)
+        statuses = [view_status(view) for view in views]
+        layout = (views[0].cluster or {}).get("layout", "cell")
+        if args.relaunch and len(views) > 1 and layout not in ("shared", "node"):
+            raise SymexpError("relaunching several presets at once needs cluster layout shared or node "
+                              "(cluster=slurm or slurm_node); relaunch them one by one")
     except SymexpError as exc:
         print(f"status: error: {exc}", file=sys.stderr)
         return 2
-    print(format_status(view.experiment, statuses, verbose=args.verbose))
+    for view, st in zip(views, statuses):
+        print(format_status(view.experiment, st, verbose=args.verbose))
     if args.estimate:
-        from symexp.estimate import estimate
-        from symexp.store.records import load_records
-
-        specs = [c.spec for c in view.cells]
-        records, _ = load_records(view.store_dir, view.keys)
-        cpus = view.cpus_per_task or (specs[0].n_jobs if specs else 1)
         print()
-        print(estimate(specs, view.cache_dir, records).format(cpus_per_job=int(cpus)))
+        try:
+            print_estimate(views, args.nodes)
+        except SymexpError as exc:
+            print(f"status: error: {exc}", file=sys.stderr)
+            return 2
     if args.relaunch:
-        todo = [s.overrides for s in statuses if s.state not in ("done", "running")]
+        if layout in ("shared", "node"):
+            from experiments.cluster_launch import launch
+            from experiments.hydra_glue import view_cells
+
+            todo_ids = {c.cell_id for view, st in zip(views, statuses) for c, s in zip(view.cells, st)
+                        if s.state not in ("done", "running")}
+            cells = [c for c in view_cells(views) if c.cell_id in todo_ids]
+            print(f"\nrelaunching {len(cells)} cells in the {layout} layout")
+            if not cells:
+                return 0
+            code = launch(views, cells=cells, dry_run=args.dry_run)
+            if code != 0:
+                print(f"status: relaunch exited with {code}", file=sys.stderr)
+            return code
+        todo = [s.overrides for s in statuses[0] if s.state not in ("done", "running")]
         fixed, _ = split_overrides(args.overrides)
         cmds = relaunch_commands(fixed, todo)
         print(f"\nrelaunching {len(todo)} cells in {len(cmds)} multirun(s)")

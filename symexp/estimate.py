@@ -1,157 +1,221 @@
-"""Cost of an experiment before launching it: jobs and CPU-hours per stage.
+"""What a sweep will cost on a cluster, before launching it: CPU-hours used and billed, wall time.
 
-Per-evaluation seconds come from the evaluation cache when it has entries for the benchmark
-(mean ``fit_seconds`` of up to 2,000 entries); otherwise from a prior measured on a 2-core
-machine at the benchmark's default configuration (experiments/bench_evaluation.py on
-blood-transfusion), scaled by the dataset's row count. Per-fit SR seconds come from existing
-records of the same SR size when there are any; otherwise from a prior (55 CPU-s for
-population 5000 x 20 generations on 140 points, experiments/bench_sr_overhead.py), scaled
-linearly in population x generations x points. SMAC's own overhead: 2.8 s per trial (a
-200-trial run took 555 s on the test function). Everything shared between cells (test sets,
-BO runs) is counted once, as the pipeline computes it once.
+The estimate starts from the same work items (:func:`symexp.pipeline.work.plan_work`) and the
+same job shapes (:func:`symexp.layouts.shape_jobs`) that a launch submits, so it counts exactly
+what would run: what the store and cache already hold costs nothing, and what several cells or
+presets share (a test set, a BO run, a record) is counted once. Expected seconds per item come
+from :class:`symexp.costs.CostModel`.
+
+* **used**: CPU seconds of all items plus each task's startup;
+* **billed**: per task, CPUs requested x expected wall time. The wall time of a task is a model
+  of how it runs: for the ``shared`` and ``node`` layouts the list schedule of its items on its
+  CPUs (:func:`symexp.schedule.simulate`, the policy the job itself follows); for the ``cell``
+  layout :func:`simulate_cell_layout` (each cell computes what it needs first and waits, with
+  its whole allocation, for an artefact another cell is computing);
+* **wall time of the sweep** on ``nodes`` nodes of ``cpus_per_node`` CPUs, assuming the
+  cluster runs the tasks as soon as CPUs are free (no queue wait).
 """
 
 from __future__ import annotations
 
-import json
-import math
+import heapq
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import pandas as pd
+from symexp.layouts import JobArray, LayoutSettings, shape_jobs, to_tasks
+from symexp.pipeline.work import CellWork, WorkItem
+from symexp.schedule import simulate
 
-# Seconds of one evaluation at the default configuration on blood-transfusion (748 rows).
-PRIOR_EVAL_SECONDS = {"lr": 0.14, "svm": 0.04, "rf": 1.2, "xgb": 0.86, "nn": 0.92, "synthetic": 1e-5}
-PRIOR_ROWS = 748
-DATASET_ROWS = {
-    "blood_transfusion": 748, "vehicle": 846, "australian": 690, "car": 1728, "phoneme": 5404,
-    "segment": 2310, "credit_g": 1000, "kc1": 2109, "breast_cancer": 569, "synthetic": 748,
+STAGES = {
+    "test_chunk": "test sets", "test_set": "test sets", "random_chunk": "random samples", "bo_run": "BO runs",
+    "pdp": "PD artefacts", "baselines": "baselines", "sr_fit": "symbolic regression",
 }
-PRIOR_SR_CPU_S = 55.0  # population 5000, 20 generations, 140 points
-SMAC_SECONDS_PER_TRIAL = 2.8
-MAX_CACHE_SAMPLES = 2000
 
 
 @dataclass
-class Estimate:
+class LayoutEstimate:
+    """Jobs, CPU-seconds used and billed, and the sweep's wall seconds for one layout."""
+
+    settings: LayoutSettings
     n_jobs: int
-    cpu_hours: dict[str, float]
-    sources: dict[str, str] = field(default_factory=dict)
-    longest_job_cpu_s: float = 0.0
+    arrays: list[tuple[str, int, int, float]]  # (name, tasks, CPUs per task, longest task seconds)
+    used_s: float
+    billed_s: float
+    wall_s: float
+    stage_s: dict[str, float] = field(default_factory=dict)
+    n_items: dict[str, int] = field(default_factory=dict)
 
     @property
-    def total_cpu_hours(self) -> float:
-        return sum(self.cpu_hours.values())
+    def ratio(self) -> float:
+        return self.billed_s / self.used_s if self.used_s > 0 else 1.0
 
-    def job_minutes(self, cpus_per_job: int, margin: float = 1.5) -> int:
-        """A SLURM time limit for the longest job: its CPU time spread over its CPUs, with margin."""
-        return max(10, int(math.ceil(self.longest_job_cpu_s / max(1, cpus_per_job) * margin / 60)))
-
-    def format(self, cpus_per_job: int | None = None) -> str:
-        lines = [f"{self.n_jobs} jobs; expected CPU-hours per stage:"]
-        for stage, h in self.cpu_hours.items():
-            lines.append(f"  {stage:<22} {h:10.1f}")
-        lines.append(f"  {'total':<22} {self.total_cpu_hours:10.1f}")
-        if cpus_per_job:
-            lines.append(f"longest job: {self.longest_job_cpu_s / 3600:.2f} CPU-h -> about "
-                         f"{self.job_minutes(cpus_per_job)} min on {cpus_per_job} CPUs (x1.5 margin)")
-        evals = [k for k in self.sources if k.startswith("eval ")]
-        measured = [k[5:] for k in evals if self.sources[k] != "prior"]
-        lines.append(f"per-evaluation seconds: measured in the cache for {len(measured)} of {len(evals)} benchmarks"
-                     + (f" ({', '.join(sorted(measured))})" if measured else "") + ", prior for the rest")
-        lines.append(f"per-fit SR seconds: {self.sources.get('SR fit', 'prior')}")
+    def format(self, sources: dict[str, str] | None = None) -> str:
+        s = self.settings
+        shape = {"cell": f"one task per cell, {s.cell_cpus} CPUs each",
+                 "shared": f"tasks ask for what they use (fit tasks {s.task_cpus} CPU(s))",
+                 "node": f"one job per node, {s.cpus_per_node} CPUs each"}[s.layout]
+        lines = [f"layout {s.layout}: {shape}"]
+        if not self.used_s:
+            return "\n".join(lines + ["  nothing to compute: every record of the view exists"])
+        lines.append(f"  work items: " + ", ".join(f"{n} {k}" for k, n in self.n_items.items()))
+        lines.append("  expected CPU-hours per stage: " + ", ".join(f"{k} {v / 3600:.1f}" for k, v in self.stage_s.items()))
+        for name, n, cpus, longest in self.arrays:
+            lines.append(f"  array {name:<12} {n:>5} task(s) x {cpus:>2} CPU(s), longest {longest / 3600:6.2f} h")
+        lines.append(f"  jobs (SLURM tasks)      {self.n_jobs:>10d}")
+        lines.append(f"  CPU-hours used          {self.used_s / 3600:>10.1f}")
+        lines.append(f"  CPU-hours billed        {self.billed_s / 3600:>10.1f}   (CPUs requested x expected wall time)")
+        lines.append(f"  billed / used           {self.ratio:>10.2f}")
+        lines.append(f"  wall time of the sweep  {self.wall_s / 3600:>10.2f} h on {s.nodes} node(s) of {s.cpus_per_node} "
+                     "CPUs (no queue wait)")
+        if sources:
+            measured = sorted(k for k, v in sources.items() if v.startswith("measured"))
+            lines.append(f"  costs: {len(measured)} of {len(sources)} from measurements here"
+                         + (f" ({', '.join(measured[:6])}{', ...' if len(measured) > 6 else ''})" if measured else "")
+                         + ", the rest from the calibration in symexp/costs.py")
         return "\n".join(lines)
 
 
-def measured_eval_seconds(cache_dir: Path, model: str, dataset: str) -> float | None:
-    """Mean fit seconds of cached evaluations of (model, dataset), or None."""
-    root = Path(cache_dir) / "evaluations" / model / dataset
-    if not root.is_dir():
-        return None
-    total, count = 0.0, 0
-    for path in root.rglob("*.json"):
-        if path.name.startswith(".tmp-"):
+def stage_seconds(items: Sequence[WorkItem]) -> tuple[dict[str, float], dict[str, int]]:
+    secs: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for i in items:
+        secs[STAGES[i.kind]] += i.seconds
+        count[i.kind] += 1
+    return dict(secs), dict(count)
+
+
+def simulate_arrays(arrays: Sequence[JobArray], total_cpus: int, parallelism: int = 10**6) -> float:
+    """Wall seconds until every task of ``arrays`` has ended on ``total_cpus`` CPUs: tasks start
+    in array and index order as CPUs free up (later ones fill gaps, as SLURM's backfill does),
+    an array's tasks only after the arrays it depends on have ended, at most ``parallelism``
+    tasks of one array at a time."""
+    pending = [(a.name, t.cpus, t.expected_s) for a in arrays for t in a.tasks]
+    active: dict[str, int] = defaultdict(int)
+    if any(c > total_cpus for _, c, _ in pending):
+        raise ValueError(f"a task asks for more than the {total_cpus} CPUs available")
+    after = {a.name: set(a.after) for a in arrays}
+    left = defaultdict(int)
+    for name, _, _ in pending:
+        left[name] += 1
+    ended: set[str] = {a.name for a in arrays if not left[a.name]}
+    running: list[tuple[float, int, str]] = []
+    free, now = total_cpus, 0.0
+    while pending or running:
+        still = []
+        for name, cpus, secs in pending:
+            if after[name] <= ended and cpus <= free and active[name] < parallelism:
+                free -= cpus
+                active[name] += 1
+                heapq.heappush(running, (now + secs, cpus, name))
+            else:
+                still.append((name, cpus, secs))
+        pending = still
+        if not running:
+            raise ValueError("tasks that can never start (dependency on an array that does not exist)")
+        now, cpus, name = heapq.heappop(running)
+        free += cpus
+        active[name] -= 1
+        left[name] -= 1
+        if not left[name]:
+            ended.add(name)
+    return now
+
+
+def simulate_cell_layout(items: Sequence[WorkItem], cells: Sequence[CellWork], s: LayoutSettings,
+                         ) -> tuple[list[float], float]:
+    """Per-task wall seconds and the sweep's wall seconds of the ``cell`` layout.
+
+    Cells start in sweep order as slots free up (``nodes`` x ``cpus_per_node // cell_cpus``
+    slots). A cell first needs its test set, then its samples (BO run / random evaluations),
+    then fits; evaluations of an artefact it computes run on its ``cell_cpus``, a BO run on one;
+    an artefact that an earlier cell is computing is waited for (the allocation held idle);
+    its SR fits run in parallel on ``cell_cpus`` workers, longest first.
+    """
+    C = s.cell_cpus
+    slots = [0.0] * min(s.nodes * max(1, s.cpus_per_node // C), s.array_parallelism)
+    heapq.heapify(slots)
+    ready: dict[str, float] = {}
+    fit_owner: dict[str, str] = {}
+    walls, end_all = [], 0.0
+    by_cell: dict[str, list[WorkItem]] = defaultdict(list)
+    for i in items:
+        for c in i.cells:
+            by_cell[c].append(i)
+    for cell in cells:
+        mine = by_cell.get(cell.cell_id)
+        if not mine:
             continue
-        try:
-            total += float(json.loads(path.read_text())["fit_seconds"])
-            count += 1
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if count >= MAX_CACHE_SAMPLES:
-            break
-    return total / count if count else None
+        start = heapq.heappop(slots)
+        t = start
+
+        def shared(key: str, duration: float) -> None:
+            nonlocal t
+            if key in ready:
+                t = max(t, ready[key])
+            else:
+                ready[key] = t + duration
+                t = ready[key]
+
+        chunks = [i for i in mine if i.kind == "test_chunk"]
+        for ts in (i for i in mine if i.kind == "test_set"):
+            shared(ts.id, sum(c.seconds for c in chunks if c.group == ts.group) / C + ts.seconds)
+        rand = [i for i in mine if i.kind == "random_chunk"]
+        if rand:
+            shared("|".join(sorted(i.id for i in rand)), sum(i.seconds for i in rand) / C)
+        for bo in (i for i in mine if i.kind == "bo_run"):
+            shared(bo.id, bo.seconds)
+        for other in (i for i in mine if i.kind in ("pdp", "baselines")):
+            shared(other.id, other.seconds)
+        fits = [i for i in mine if i.kind == "sr_fit" and fit_owner.setdefault(i.id, cell.cell_id) == cell.cell_id]
+        if fits:
+            t += simulate([replace_deps(f) for f in to_tasks(fits)], min(C, len(fits))).makespan
+        t += s.startup_s
+        walls.append(t - start)
+        end_all = max(end_all, t)
+        heapq.heappush(slots, t)
+    return walls, end_all
 
 
-def eval_seconds(cache_dir: Path, model: str, dataset: str, sources: dict[str, str]) -> float:
-    measured = measured_eval_seconds(cache_dir, model, dataset)
-    if measured is not None:
-        sources[f"eval {model}/{dataset}"] = "measured in the cache"
-        return measured
-    sources[f"eval {model}/{dataset}"] = "prior"
-    return PRIOR_EVAL_SECONDS.get(model, 1.0) * DATASET_ROWS.get(dataset, PRIOR_ROWS) / PRIOR_ROWS
+def replace_deps(task):
+    """The task without dependencies (inside a cell, its fits wait only for the cell's stages)."""
+    from dataclasses import replace
+
+    return replace(task, deps=())
 
 
-def sr_fit_cpu_seconds(population: int, generations: int, n_points: int, measured: pd.DataFrame | None) -> float:
-    """CPU seconds of one SR fit; measured per training point if records exist, else the prior."""
-    if measured is not None and not measured.empty:
-        per_point = (measured["cpu_s"] / measured["n_train_points"]).median()
-        return float(per_point * n_points)
-    return PRIOR_SR_CPU_S * (population / 5000) * (generations / 20) * (n_points / 140)
-
-
-def measured_sr_costs(records: pd.DataFrame) -> pd.DataFrame | None:
-    """SR fit CPU seconds and training points of the ok SR records of a view (same settings by identity)."""
-    if records is None or records.empty:
-        return None
-    sr = records[records["method"].astype(str).str.startswith("sr_") & (records["status"] == "ok")]
-    if sr.empty:
-        return None
-    cpu = sr["timings"].map(lambda t: (t or {}).get("sr_fit", {}).get("cpu_s"))
-    out = pd.DataFrame({"cpu_s": cpu, "n_train_points": sr["n_train_points"]}).dropna()
-    return out if not out.empty else None
-
-
-def estimate(specs: Sequence, cache_dir: Path, records: pd.DataFrame | None = None) -> Estimate:
-    """Jobs and CPU-hours per stage for the cells ``specs`` (symexp.pipeline.CellSpec)."""
-    sources: dict[str, str] = {}
-    hours = {"test sets": 0.0, "BO runs (evaluations)": 0.0, "BO runs (SMAC)": 0.0,
-             "random samples": 0.0, "symbolic regression": 0.0}
-    seen_tests, seen_bo = set(), set()
-    measured_sr = measured_sr_costs(records) if records is not None else None
-    if measured_sr is not None:
-        sources["SR fit"] = f"measured ({len(measured_sr)} records)"
+def estimate_layout(items: Sequence[WorkItem], cells: Sequence[CellWork], s: LayoutSettings) -> LayoutEstimate:
+    """The :class:`LayoutEstimate` of running ``items`` (for ``cells``) in layout ``s``."""
+    stage_s, n_items = stage_seconds(items)
+    work = sum(i.seconds for i in items)
+    arrays = shape_jobs(items, cells, s)
+    if s.layout == "cell":
+        walls, wall = simulate_cell_layout(items, cells, s)
+        n_jobs = len(walls)
+        billed = s.cell_cpus * sum(walls)
+        summary = [("cells", n_jobs, s.cell_cpus, max(walls, default=0.0))]
     else:
-        sources["SR fit"] = "prior"
-    longest = 0.0
-    for s in specs:
-        ev = eval_seconds(cache_dir, s.model, s.dataset, sources)
-        job = 0.0
-        test_key = (s.model, s.dataset, s.protocol, s.hyperparameters)
-        if s.pdp is None and test_key not in seen_tests:
-            seen_tests.add(test_key)
-            n_grid = s.test_points_per_dim ** len(s.hyperparameters or (0, 0))
-            cost = n_grid * len(s.test_eval_seeds) * ev
-            hours["test sets"] += cost / 3600
-            job += cost
-        if s.mode in ("bo", "bo_gp"):
-            bo_key = (s.model, s.dataset, s.protocol, s.hyperparameters, s.sampling_seed)
-            if bo_key not in seen_bo:
-                seen_bo.add(bo_key)
-                trials = s.bo.n_trials + (sum(s.bo.separate_sizes(len(s.hyperparameters or (0, 0))))
-                                          if s.bo.variant == "separate" else 0)
-                hours["BO runs (evaluations)"] += trials * ev / 3600
-                hours["BO runs (SMAC)"] += trials * SMAC_SECONDS_PER_TRIAL / 3600
-                job += trials * (ev + SMAC_SECONDS_PER_TRIAL)
+        n_jobs = sum(len(a.tasks) for a in arrays)
+        billed = sum(t.cpus * t.expected_s for a in arrays for t in a.tasks)
+        if s.layout == "node":
+            wall = max((t.expected_s for a in arrays for t in a.tasks), default=0.0)
         else:
-            cost = max(s.n_samples) * ev
-            hours["random samples"] += cost / 3600
-            job += cost
-        fits = len(s.sr_seeds) * len(s.parsimony)
-        for n in s.n_samples:
-            points = s.bo_gp_points if s.mode == "bo_gp" else n
-            cost = fits * sr_fit_cpu_seconds(s.sr.population_size, s.sr.generations, points, measured_sr)
-            hours["symbolic regression"] += cost / 3600
-            job += cost
-        longest = max(longest, job)
-    return Estimate(n_jobs=len(specs), cpu_hours=hours, sources=sources, longest_job_cpu_s=longest)
+            wall = simulate_arrays(arrays, s.nodes * s.cpus_per_node, s.array_parallelism) if arrays else 0.0
+        summary = [(a.name, len(a.tasks), a.cpus, max(t.expected_s for t in a.tasks)) for a in arrays]
+    used = work + n_jobs * s.startup_s
+    return LayoutEstimate(settings=s, n_jobs=n_jobs, arrays=summary, used_s=used, billed_s=billed, wall_s=wall,
+                          stage_s=stage_s, n_items=n_items)
+
+
+def node_counts(items: Sequence[WorkItem], cells: Sequence[CellWork], s: LayoutSettings,
+                candidates: Sequence[int] = (1, 2, 4, 8, 16, 32)) -> list[tuple[int, LayoutEstimate]]:
+    """The node layout's estimate for several node counts (more nodes: shorter, less efficient)."""
+    from dataclasses import replace
+
+    n_groups = len({i.group for i in items})
+    out = []
+    for n in candidates:
+        if n > max(1, n_groups):
+            break
+        out.append((n, estimate_layout(items, cells, replace(s, layout="node", nodes=n))))
+    return out

@@ -84,6 +84,34 @@ class Stopwatch:
         return False
 
 
+BASELINES = ("gp_baseline", "linear_regression")
+
+
+def baseline_fields(spec: CellSpec, method: str, ts: TrainingSet) -> dict[str, Any]:
+    """The record fields of a baseline (``gp_baseline``: the GP's mean; ``linear_regression``)."""
+    if method == "gp_baseline":
+        mean, _ = ts.gp.predict(ts.X_test)
+        return {"status": "ok", "test_rmse": rmse(ts.y_test, mean), "train_rmse": None}
+    lin = LinearBaseline(ts.log_features if spec.linreg_log_features else None).fit(ts.X, ts.y)
+    return {"status": "ok", "test_rmse": rmse(ts.y_test, lin.predict(ts.X_test)),
+            "train_rmse": rmse(ts.y, lin.predict(ts.X))}
+
+
+def record_fields(spec: CellSpec, ts: TrainingSet, fields: dict[str, Any], versions: dict[str, str],
+                  n_trainings: int, timings: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """A record's fields from the result ``fields`` of a fit or baseline on training set ``ts``;
+    ``timings``: the stage timings of the work that led to it (the fit's own are added)."""
+    rec = {"hyperparameters": ts.names, "mode": spec.mode, "versions": versions, "artefacts": ts.artefacts}
+    rec.update(fields)
+    rec["n_train_points"] = int(len(ts.y))
+    rec["n_trainings"] = n_trainings
+    stage_timings = {k: dict(v) for k, v in timings.items()}
+    stage_timings.update(fields.get("timings", {}))
+    rec["timings"] = stage_timings
+    rec["warnings"] = ts.warnings or None
+    return rec
+
+
 def _indexed(index: int, fn: Callable[..., dict[str, Any]], *args: Any) -> tuple[int, dict[str, Any]]:
     return index, fn(*args)
 
@@ -155,15 +183,7 @@ def _compute(spec: CellSpec, bench, store: RecordStore, todo: list[RecordKey], c
     versions = package_versions()
 
     def write(key: RecordKey, fields: dict[str, Any]) -> None:
-        ts: TrainingSet = sets[key.n_samples]
-        rec = {"hyperparameters": ts.names, "mode": spec.mode, "versions": versions, "artefacts": ts.artefacts}
-        rec.update(fields)
-        rec["n_train_points"] = int(len(ts.y))
-        rec["n_trainings"] = report.n_trainings
-        stage_timings = {k: dict(v) for k, v in timings.items()}
-        stage_timings.update(fields.get("timings", {}))
-        rec["timings"] = stage_timings
-        rec["warnings"] = ts.warnings or None
+        rec = record_fields(spec, sets[key.n_samples], fields, versions, report.n_trainings, timings)
         store.write(key, rec)
         claims.pop(key.record_id).release()
         report.written.append(store.path(key))
@@ -172,17 +192,9 @@ def _compute(spec: CellSpec, bench, store: RecordStore, todo: list[RecordKey], c
 
     # Baselines (bo_gp): cheap, written first.
     for key in todo:
-        ts = sets[key.n_samples]
-        if key.method == "gp_baseline":
-            with Stopwatch(timings, "gp_baseline"):
-                mean, _ = ts.gp.predict(ts.X_test)
-                fields = {"status": "ok", "test_rmse": rmse(ts.y_test, mean), "train_rmse": None}
-            write(key, fields)
-        elif key.method == "linear_regression":
-            with Stopwatch(timings, "linear_regression"):
-                lin = LinearBaseline(ts.log_features if spec.linreg_log_features else None).fit(ts.X, ts.y)
-                fields = {"status": "ok", "test_rmse": rmse(ts.y_test, lin.predict(ts.X_test)),
-                          "train_rmse": rmse(ts.y, lin.predict(ts.X))}
+        if key.method in BASELINES:
+            with Stopwatch(timings, key.method):
+                fields = baseline_fields(spec, key.method, sets[key.n_samples])
             write(key, fields)
 
     # Largest training sets first (longest fits first keeps both workers busy to the end), and

@@ -18,7 +18,7 @@ import numpy as np
 
 from symexp.pipeline.spec import CellSpec
 from symexp.seeding import stable_hash
-from symexp.store.once import compute_once
+from symexp.store.once import compute_once, read_checked
 from symexp.testset import TestSet, slug
 
 Log = Callable[[str], None]
@@ -88,14 +88,28 @@ def bo_run_problem(data: Any) -> str | None:
     return None
 
 
-def load_or_run_bo(spec: CellSpec, bench, log: Log):
+class ArtefactMissing(RuntimeError):
+    """A shared artefact this work needs is not in the cache, and this work may not compute it
+    (it belongs to an earlier job that failed, was cancelled, or is still running)."""
+
+
+def load_or_run_bo(spec: CellSpec, bench, log: Log, *, compute: bool = True, lock_timeout: float = -1):
     """The BO run of this (benchmark, seed, settings): from the cache, or run once under a lock.
 
-    Returns ``(run, trainings, path)``; ``trainings`` counts the model trainings made here."""
+    Returns ``(run, trainings, path)``; ``trainings`` counts the model trainings made here.
+    ``compute=False``: never run SMAC here; a run missing from the cache raises
+    :class:`ArtefactMissing`. ``lock_timeout``: seconds to wait for another process computing
+    the same run (-1: as long as it takes); after that ``filelock.Timeout`` is raised."""
     from symexp.sampling import BORun, run_bo
 
     path = bo_run_path(spec, bench.key)
     trainings = 0
+    if not compute:
+        data, problem = read_checked(path, bo_run_problem)
+        if data is None:
+            raise ArtefactMissing(f"BO run {path} is {'damaged (' + problem + ')' if problem else 'not in the cache'}; "
+                                  "it is computed by an earlier job (failed, cancelled or still running?)")
+        return BORun.from_json(data), 0, path
 
     def compute() -> dict:
         nonlocal trainings
@@ -109,7 +123,7 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log):
         trainings = run.objective_trainings or 0
         return run.to_json()
 
-    data, computed = compute_once(path, compute, validate=bo_run_problem, log=log)
+    data, computed = compute_once(path, compute, validate=bo_run_problem, log=log, timeout=lock_timeout)
     if not computed:
         log(f"  BO: reusing cached run {path.name}")
     return BORun.from_json(data), trainings, path
@@ -124,8 +138,11 @@ def _drop_failed(X: np.ndarray, y: np.ndarray, what: str) -> tuple[np.ndarray, n
     return X[ok], y[ok], [f"{int((~ok).sum())} of {len(y)} {what} evaluations failed and were dropped"]
 
 
-def training_sets(spec: CellSpec, bench, test: TestSet, log: Log) -> tuple[dict[int, TrainingSet], int]:
-    """One training set per requested n, and the trainings a BO run made in its worker process."""
+def training_sets(spec: CellSpec, bench, test: TestSet, log: Log, *, compute_bo: bool = True,
+                  ) -> tuple[dict[int, TrainingSet], int]:
+    """One training set per requested n, and the trainings a BO run made in its worker process.
+
+    ``compute_bo=False``: the BO run must be in the cache (:class:`ArtefactMissing` otherwise)."""
     from symexp.sampling import bo_training_set, gp_for, gp_labels, random_configurations
 
     out: dict[int, TrainingSet] = {}
@@ -144,7 +161,7 @@ def training_sets(spec: CellSpec, bench, test: TestSet, log: Log) -> tuple[dict[
             out[n] = TrainingSet(X, y, warnings=warn, artefacts=dict(test_art), **shared)
         return out, 0
 
-    run, bo_trainings, path = load_or_run_bo(spec, bench, log)
+    run, bo_trainings, path = load_or_run_bo(spec, bench, log, compute=compute_bo)
     arts = {**test_art, "bo_run": str(path.relative_to(spec.cache_dir))}
     for n in spec.n_samples:
         if spec.mode == "bo":
@@ -208,11 +225,14 @@ def compute_pdp_artefact(spec: CellSpec, bench, gp, n: int) -> dict[str, Any]:
     }
 
 
-def pdp_training_sets(spec: CellSpec, bench, log: Log) -> tuple[dict[int, TrainingSet], int]:
-    """Per n: SR data = random points of the top-k subspace labelled by the GP's PD (cached)."""
+def pdp_training_sets(spec: CellSpec, bench, log: Log, *, compute_bo: bool = True,
+                      ) -> tuple[dict[int, TrainingSet], int]:
+    """Per n: SR data = random points of the top-k subspace labelled by the GP's PD (cached).
+
+    ``compute_bo=False``: the BO run must be in the cache (:class:`ArtefactMissing` otherwise)."""
     from symexp.sampling import gp_for
 
-    run, bo_trainings, run_path = load_or_run_bo(spec, bench, log)
+    run, bo_trainings, run_path = load_or_run_bo(spec, bench, log, compute=compute_bo)
     out: dict[int, TrainingSet] = {}
     for n in spec.n_samples:
         gp = gp_for(run, n)

@@ -1,0 +1,229 @@
+"""Measure the constants of symexp/costs.py: evaluation CPU seconds over the space, SR fit CPU seconds.
+
+Not a test: run it by hand when a model, the data or the SR harness changes, and copy the printed
+tables into symexp/costs.py. Every number is CPU time (``time.process_time`` of the process that
+does the work), so a loaded machine changes little; wall time is printed beside it.
+
+    python experiments/calibrate_costs.py evals  [--points 10] [--models lr,svm] [--datasets ...]
+    python experiments/calibrate_costs.py sr     [--points 20,60,140,200,400] [--seeds 0,1]
+    python experiments/calibrate_costs.py cache  --cache results/cache [--store results/store]
+
+``evals``: per (model, dataset), ``--points`` configurations of the paper's 10 x 10 test grid
+chosen as a Latin square (each grid row and column once, so both hyperparameters are covered
+over their whole range, e.g. an MLP's batch size from 4 to 256), each trained once (seed 0) in a
+fresh cache; plus ``--pdp-points`` random configurations of the five-hyperparameter MLP space of
+the pdp preset. Reports the mean CPU seconds of a whole evaluation (data, bootstrap, fit,
+predict, cache write) and of the model's fit alone (the cache's ``fit_seconds``, wall).
+
+``sr``: symbolic-regression fits with the paper's settings (population 5000, 20 generations,
+function set, parsimony 1e-4) on a smooth 2-D cost landscape, per number of training points;
+fits a + b * points (least squares) and reports peak memory (max RSS) per fit.
+
+``cache``: what an existing cache / store measured (read only): per benchmark the mean
+``fit_seconds`` of the test-grid evaluations against that of the BO runs' evaluations (does BO
+sample slower or faster regions than the grid?), SMAC's own seconds per trial from the
+``sampling`` timing of BO cells minus their evaluations, and SR fit CPU seconds per training-set
+size from the records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from symexp.benchmarks import make_benchmark  # noqa: E402
+from symexp.benchmarks.cache import entry_id  # noqa: E402
+
+MODELS = ("lr", "svm", "rf", "xgb", "nn")
+DATASETS = ("blood_transfusion", "vehicle", "australian", "car", "phoneme", "segment", "credit_g", "kc1")
+PDP_HPS = ("depth", "width", "batch_size", "alpha", "learning_rate_init")
+
+
+def latin_square_points(grid: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """``k`` points of a Cartesian grid (m, d), each value of every axis used at most once
+    (cycled when an axis has fewer than ``k`` values), so every axis is covered end to end."""
+    rng = np.random.default_rng(seed)
+    picks = []
+    for j in range(grid.shape[1]):
+        axis = np.unique(grid[:, j])
+        idx = np.concatenate([rng.permutation(len(axis)) for _ in range(-(-k // len(axis)))])[:k]
+        picks.append(axis[idx])
+    return np.column_stack(picks)
+
+
+def measure_evaluations(bench, configs: list[dict], cache_dir: Path) -> dict:
+    cpu, wall, fit = [], [], []
+    for config in configs:
+        c0, w0 = time.process_time(), time.perf_counter()
+        bench.evaluate(config, 0)
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+        full = bench.full_config(config)
+        eid = entry_id(bench.key, bench.protocol, bench.fidelity, full, 0)
+        fit.append(json.loads((cache_dir.joinpath(*bench.key.split("/")) / eid[:2] / f"{eid}.json").read_text())["fit_seconds"])
+    return {"n": len(configs), "cpu_s": statistics.fmean(cpu), "cpu_max_s": max(cpu), "wall_s": statistics.fmean(wall),
+            "fit_wall_s": statistics.fmean(fit)}
+
+
+def cmd_evals(args) -> None:
+    data_dir = os.environ.get("SYMEXP_DATA_DIR")
+    out = {}
+    print(f"{'model':<5} {'dataset':<18} {'n':>3} {'CPU s/eval':>10} {'max':>8} {'wall s':>8} {'fit wall s':>10}", flush=True)
+    for model in args.models.split(","):
+        for dataset in args.datasets.split(","):
+            with tempfile.TemporaryDirectory() as tmp:
+                bench = make_benchmark(model, dataset, data_dir=data_dir, cache_dir=tmp)
+                bench.check_data()
+                points = latin_square_points(bench.space.test_grid(10), args.points, seed=0)
+                configs = bench.space.from_array(points)
+                m = measure_evaluations(bench, configs, Path(tmp))
+            out[f"{model}/{dataset}"] = m
+            print(f"{model:<5} {dataset:<18} {m['n']:>3} {m['cpu_s']:>10.3f} {m['cpu_max_s']:>8.2f} {m['wall_s']:>8.2f} "
+                  f"{m['fit_wall_s']:>10.3f}", flush=True)
+    if args.pdp_points:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench = make_benchmark("nn", "blood_transfusion", hyperparameters=list(PDP_HPS), data_dir=data_dir, cache_dir=tmp)
+            X = bench.space.sample(args.pdp_points, np.random.default_rng(0))
+            m = measure_evaluations(bench, bench.space.from_array(X), Path(tmp))
+        out["nn5/blood_transfusion"] = m
+        print(f"{'nn5':<5} {'blood_transfusion':<18} {m['n']:>3} {m['cpu_s']:>10.3f} {m['cpu_max_s']:>8.2f} "
+              f"{m['wall_s']:>8.2f} {m['fit_wall_s']:>10.3f}", flush=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps(out, indent=1))
+
+
+def landscape(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth 2-D cost-like surface over log-scaled C and gamma (as in bench_sr_overhead.py)."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.exp(rng.uniform(np.log(2**-10), np.log(2**10), n)),
+                         np.exp(rng.uniform(np.log(2**-10), np.log(2**10), n))])
+    u, v = np.log(X[:, 0]) / 7, np.log(X[:, 1]) / 7
+    y = 0.15 + 0.1 * (u - 0.5) ** 2 + 0.2 / (1 + np.exp(-3 * v)) + 0.005 * rng.normal(size=n)
+    return X, y
+
+
+def _one_fit(points: int, seed: int, population: int, generations: int) -> dict:
+    """One fit in a fresh child process (so that max RSS is this fit's own peak)."""
+    import subprocess
+
+    code = (
+        "import json, resource, sys, time\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from experiments.calibrate_costs import landscape\n"
+        "from symexp.pipeline.fit import fit_symbolic\n"
+        "from symexp.symbolic import SRSettings\n"
+        "points, seed, pop, gens = map(int, sys.argv[2:6])\n"
+        "s = SRSettings(population_size=pop, generations=gens, metric='rmse', parsimony_coefficient=1e-4,\n"
+        "    function_set=('add','sub','mul','div','sqrt','log','exp','sin','cos','abs'), exp_cap=1e5,\n"
+        "    time_limit_s=3600.0, n_jobs=1)\n"
+        "X, y = landscape(points, 1); Xt, yt = landscape(100, 2)\n"
+        "f = fit_symbolic(s, seed, 1e-4, ['C', 'gamma'], [True, True], X, y, Xt, yt)\n"
+        "print(json.dumps({'cpu_s': f['timings']['sr_fit']['cpu_s'], 'wall_s': f['timings']['sr_fit']['wall_s'],\n"
+        "    'max_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'status': f['status']}))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(ROOT), str(points), str(seed), str(population), str(generations)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def cmd_sr(args) -> None:
+    rows = []
+    print(f"{'points':>6} {'seed':>4} {'CPU s':>8} {'wall s':>8} {'max RSS MB':>10}", flush=True)
+    for points in [int(p) for p in args.points.split(",")]:
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            r = _one_fit(points, seed, args.population, args.generations)
+            rows.append({"points": points, "seed": seed, **r})
+            print(f"{points:>6} {seed:>4} {r['cpu_s']:>8.1f} {r['wall_s']:>8.1f} {r['max_rss_mb']:>10.0f}", flush=True)
+    P = np.array([r["points"] for r in rows], float)
+    C = np.array([r["cpu_s"] for r in rows], float)
+    b, a = np.polyfit(P, C, 1)
+    print(f"least squares: CPU s = {a:.1f} + {b:.4f} * points  (population {args.population}, {args.generations} generations)")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"rows": rows, "a": a, "b": b}, indent=1))
+
+
+def cmd_cache(args) -> None:
+    from symexp.costs import measured_sr_fits, measured_smac_seconds_per_trial
+    from symexp.store.once import read_if_exists
+
+    cache = Path(args.cache)
+    print("test grid vs BO evaluations (mean fit_seconds, wall):")
+    for tpath in sorted((cache / "testsets").glob("*.json")):
+        test = read_if_exists(tpath)
+        if not isinstance(test, dict):
+            continue
+        model, dataset = test["benchmark"].split("/")[:2]
+        hps = test["hyperparameters"]
+        bench = make_benchmark(model, dataset, hyperparameters=hps, data_dir=os.environ.get("SYMEXP_DATA_DIR"),
+                               cache_dir=cache / "evaluations")
+        if bench.key != test["benchmark"]:
+            continue
+        grid_fit = _fit_seconds(cache, bench, [(dict(zip(hps, x)), s) for x in test["X"] for s in test["eval_seeds"]])
+        bo_fit = []
+        for bpath in sorted((cache / "bo").glob(f"{tpath.name.split('-grid')[0]}/*.json")):
+            run = read_if_exists(bpath)
+            if isinstance(run, dict) and "X" in run:
+                bo_fit += _fit_seconds(cache, bench, [(dict(zip(hps, x)), s) for x, s in zip(run["X"], run["eval_seeds"])])
+        line = f"  {model}/{dataset}: grid {statistics.fmean(grid_fit):.3f} s over {len(grid_fit)}" if grid_fit else f"  {model}/{dataset}: no grid"
+        if bo_fit:
+            line += f"; BO {statistics.fmean(bo_fit):.3f} s over {len(bo_fit)} (ratio {statistics.fmean(bo_fit) / statistics.fmean(grid_fit):.2f})"
+        print(line)
+    if args.store:
+        smac = measured_smac_seconds_per_trial(Path(args.store), cache)
+        print(f"SMAC seconds per trial (BO cells' sampling wall minus their evaluations' fit_seconds): {smac}")
+        fits = measured_sr_fits(Path(args.store))
+        for points, cpu in sorted(fits.items()):
+            print(f"  SR fits on {points} points: {len(cpu)} fits, CPU s mean {statistics.fmean(cpu):.1f}, "
+                  f"min {min(cpu):.1f}, max {max(cpu):.1f}, CV {statistics.pstdev(cpu) / statistics.fmean(cpu):.2f}")
+
+
+def _fit_seconds(cache: Path, bench, pairs) -> list[float]:
+    out = []
+    for config, seed in pairs:
+        full = bench.full_config(bench.space.from_array(np.array([[config[h] for h in bench.space.names]]))[0])
+        eid = entry_id(bench.key, bench.protocol, bench.fidelity, full, int(seed))
+        path = cache / "evaluations" / Path(*bench.key.split("/")) / eid[:2] / f"{eid}.json"
+        try:
+            out.append(float(json.loads(path.read_text())["fit_seconds"]))
+        except (OSError, ValueError, KeyError):
+            continue
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    e = sub.add_parser("evals")
+    e.add_argument("--points", type=int, default=10)
+    e.add_argument("--pdp-points", type=int, default=10)
+    e.add_argument("--models", default=",".join(MODELS))
+    e.add_argument("--datasets", default=",".join(DATASETS))
+    e.add_argument("--out")
+    s = sub.add_parser("sr")
+    s.add_argument("--points", default="20,60,140,200,400")
+    s.add_argument("--seeds", default="0,1")
+    s.add_argument("--population", type=int, default=5000)
+    s.add_argument("--generations", type=int, default=20)
+    s.add_argument("--out")
+    c = sub.add_parser("cache")
+    c.add_argument("--cache", required=True)
+    c.add_argument("--store")
+    args = ap.parse_args()
+    {"evals": cmd_evals, "sr": cmd_sr, "cache": cmd_cache}[args.cmd](args)
+    print(f"(CPU of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_utime:.0f} s user)")
+
+
+if __name__ == "__main__":
+    main()

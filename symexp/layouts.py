@@ -62,9 +62,10 @@ class LayoutSettings:
         for name in ("task_seconds", "chunk_seconds"):
             if not getattr(self, name) > 0:
                 raise SymexpError(f"cluster layout setting {name} must be > 0, got {getattr(self, name)!r}")
-        if self.task_cpus > self.cpus_per_node or self.cell_cpus > self.cpus_per_node:
-            raise SymexpError(f"cluster.task_cpus ({self.task_cpus}) and cluster.cell_cpus ({self.cell_cpus}) must "
-                              f"fit on a node (cluster.cpus_per_node={self.cpus_per_node})")
+        cpus = {"shared": ("task_cpus", self.task_cpus), "cell": ("cpus_per_task", self.cell_cpus)}.get(self.layout)
+        if cpus and cpus[1] > self.cpus_per_node:
+            raise SymexpError(f"cluster.{cpus[0]}={cpus[1]} does not fit on a node (cluster.cpus_per_node="
+                              f"{self.cpus_per_node})")
 
 
 @dataclass

@@ -73,7 +73,9 @@ def print_estimate(views: list[View], nodes: int | None) -> None:
 
     cells, items, settings, costs = plan(views, nodes=nodes)
     est = estimate_layout(items, cells, settings)
-    print(est.format(costs.sources))
+    local = (views[0].cluster or {}).get("name") == "local"
+    print(est.format(costs.sources, title=f"cluster=local: one cell after the other on this machine's "
+                                          f"{settings.cell_cpus} CPUs" if local else None))
     if not items:
         return
     print(f"\nlayouts compared ({settings.nodes} node(s) of {settings.cpus_per_node} CPUs):")
@@ -82,7 +84,11 @@ def print_estimate(views: list[View], nodes: int | None) -> None:
              (f"shared (slurm, fit tasks {settings.task_cpus} CPU)", replace(settings, layout="shared")),
              (f"node (slurm_node, {settings.nodes} node jobs)", replace(settings, layout="node"))]
     for label, s in shown:
-        e = est if s == settings else estimate_layout(items, cells, s)
+        try:
+            e = est if s == settings else estimate_layout(items, cells, s)
+        except (SymexpError, ValueError) as exc:  # e.g. a cell task larger than a node
+            print(f"  {label:<34} n/a: {exc}")
+            continue
         print(f"  {label:<34} {e.n_jobs:>6} {e.used_s / 3600:>11.1f} {e.billed_s / 3600:>13.1f} {e.ratio:>6.2f} "
               f"{e.wall_s / 3600:>7.2f}")
     if settings.layout == "node":
@@ -135,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nrelaunching {len(cells)} cells in the {layout} layout")
             if not cells:
                 return 0
-            code = launch(views, cells=cells, dry_run=args.dry_run)
+            name = next((o.split("=", 1)[1] for o in args.overrides if o.startswith("hydra.launcher.name=")), None)
+            code = launch(views, cells=cells, dry_run=args.dry_run, name=name)
             if code != 0:
                 print(f"status: relaunch exited with {code}", file=sys.stderr)
             return code

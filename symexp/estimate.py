@@ -50,12 +50,12 @@ class LayoutEstimate:
     def ratio(self) -> float:
         return self.billed_s / self.used_s if self.used_s > 0 else 1.0
 
-    def format(self, sources: dict[str, str] | None = None) -> str:
+    def format(self, sources: dict[str, str] | None = None, title: str | None = None) -> str:
         s = self.settings
         shape = {"cell": f"one task per cell, {s.cell_cpus} CPUs each",
                  "shared": f"tasks ask for what they use (fit tasks {s.task_cpus} CPU(s))",
                  "node": f"one job per node, {s.cpus_per_node} CPUs each"}[s.layout]
-        lines = [f"layout {s.layout}: {shape}"]
+        lines = [title or f"layout {s.layout}: {shape}"]
         if not self.used_s:
             return "\n".join(lines + ["  nothing to compute: every record of the view exists"])
         lines.append(f"  work items: " + ", ".join(f"{n} {k}" for k, n in self.n_items.items()))

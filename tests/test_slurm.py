@@ -64,7 +64,36 @@ def test_cluster_slurm_launcher_settings():
     assert (launcher.partition, launcher.account, launcher.qos) == ("long", "proj", None)
     assert "export PYTHONHASHSEED=0" in launcher.setup
     assert launcher.additional_parameters.requeue is True
-    assert launcher.array_parallelism == 64
+    assert launcher.array_parallelism == 512
+    assert cfg.cluster.layout == "shared"  # run.py plans work items for this layout (not one task per cell)
+
+
+@pytest.mark.parametrize("choice, layout", [("slurm", "shared"), ("slurm_node", "node"), ("slurm_cell", "cell"),
+                                            ("slurm_local", "shared"), ("local", "cell")])
+def test_cluster_choices_and_their_layouts(choice, layout):
+    from experiments.hydra_glue import layout_settings
+    from omegaconf import OmegaConf
+
+    cfg = _compose([f"cluster={choice}"])
+    cluster = OmegaConf.to_container(cfg.cluster, resolve=True)
+    assert cluster["layout"] == layout
+    settings = layout_settings(cluster)
+    assert settings.layout == layout
+    if choice == "slurm_node":
+        assert (settings.cpus_per_node, settings.nodes) == (64, 4)
+        assert cluster["additional_parameters"]["exclusive"] is True
+    if choice == "slurm_cell":
+        assert cfg.hydra.launcher.cpus_per_task == 64 and settings.cell_cpus == 64
+
+
+def test_bad_layout_is_a_one_line_error():
+    from experiments.hydra_glue import layout_settings
+    from symexp.errors import SymexpError
+
+    with pytest.raises(SymexpError, match="unknown cluster.layout 'nodes'; valid: cell, shared, node"):
+        layout_settings({"name": "slurm", "layout": "nodes"})
+    with pytest.raises(SymexpError, match="cluster.task_cpus=8 does not fit on a node"):
+        layout_settings({"name": "slurm", "layout": "shared", "cpus_per_node": 4, "task_cpus": 8})
 
 
 def test_cluster_slurm_timeout_without_job_minutes_and_explicit_override():
@@ -416,8 +445,9 @@ def test_submitit_checkpoint_signal_requeues_and_resumes(sweep):
 @pytest.mark.slow
 @pytest.mark.xdist_group("slurm")
 def test_smoke_experiment_runs_on_slurm(local_slurm, tmp_path):
-    """The real pipeline: `experiments/run.py -m experiment=smoke` (3 jobs: bo, random, bo_gp) on
-    the local SLURM with the project's cluster group; every job writes its records to the store."""
+    """The real pipeline in the original layout: `experiments/run.py -m experiment=smoke
+    cluster.layout=cell` (3 jobs: bo, random, bo_gp, through hydra-submitit-launcher) on the local
+    SLURM; every job writes its records to the store."""
     run = REPO / "experiments" / "run.py"
     if not run.exists():
         pytest.skip("experiments/run.py not there yet")
@@ -426,8 +456,8 @@ def test_smoke_experiment_runs_on_slurm(local_slurm, tmp_path):
     env["SYMEXP_STORE"] = str(tmp_path / "store")
     env["SYMEXP_CACHE"] = str(tmp_path / "cache")
     name = f"symexp-test-{uuid.uuid4().hex[:8]}"
-    cmd = [sys.executable, str(run), "-m", "experiment=smoke", "cluster=slurm_local", "cluster.mem_gb=3",
-           f"hydra.sweep.dir={tmp_path / 'runs'}", f"hydra.launcher.name={name}"]
+    cmd = [sys.executable, str(run), "-m", "experiment=smoke", "cluster=slurm_local", "cluster.layout=cell",
+           "cluster.mem_gb=3", f"hydra.sweep.dir={tmp_path / 'runs'}", f"hydra.launcher.name={name}"]
     try:
         # From the repo root, as `make` does: the jobs import `experiments.*`, and a job's
         # sys.path holds the submission directory.
@@ -442,3 +472,83 @@ def test_smoke_experiment_runs_on_slurm(local_slurm, tmp_path):
     assert modes == {"bo", "random", "bo_gp"}, modes
     states = _sacct_states(f"--name={name}")
     assert states and set(states) == {"COMPLETED"}, states
+
+
+# Tiny settings: the synthetic benchmark, 10 BO trials, a 3 x 3 test grid (as tests/test_hydra_app.py).
+TINY = ["experiment=smoke", "model=synthetic", "dataset=synthetic", "sr.population_size=50", "sr.generations=2",
+        "bo.n_trials=10", "bo.snapshot_sizes=[10]", "bo.initial_design_per_dim=2", "bo.initial_design_max_ratio=0.5",
+        "n_samples=[10]", "sr_seeds=[0,1]", "test_set.points_per_dim=3", "test_set.eval_seeds=[0]", "bo_gp.n_points=20"]
+
+
+def _sacct_jobs(name: str) -> list[dict]:
+    """Per allocation of the jobs named ``name``: id, CPUs, start and end (epoch seconds), state."""
+    _sacct_states(f"--name={name}")  # wait until accounting is final
+    out = _run(["sacct", "-n", "-P", "-X", "-D", f"--name={name}", "--format=JobID,AllocCPUS,Start,End,State"],
+               timeout=30).stdout
+    rows = []
+    for line in out.splitlines():
+        jid, cpus, start, end, state = line.split("|")
+        rows.append({"job": jid, "cpus": int(cpus), "start": start, "end": end, "state": state.split()[0]})
+    return rows
+
+
+def _run_sweep(tmp_path: Path, layout: str, name: str, *extra: str, script: str = "run.py") -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("PYTHONHASHSEED", None)  # jobs get it from cluster.setup
+    env["SYMEXP_STORE"] = str(tmp_path / "store")
+    env["SYMEXP_CACHE"] = str(tmp_path / "cache")
+    args = ["-m"] if script == "run.py" else []
+    cmd = [sys.executable, str(REPO / "experiments" / script), *args, *TINY, "cluster=slurm_local",
+           f"cluster.layout={layout}", f"hydra.sweep.dir={tmp_path / 'runs'}", f"hydra.launcher.name={name}", *extra]
+    try:
+        return _run(cmd, timeout=600, env=env, cwd=REPO)
+    finally:
+        _finish_jobs(name)
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+@pytest.mark.xdist_group("slurm")
+@pytest.mark.parametrize("layout", ["shared", "node"])
+def test_work_item_layouts_run_the_sweep_on_slurm(local_slurm, tmp_path, layout):
+    """`run.py -m ... cluster.layout=shared|node` on the real SLURM: every record of the 3 cells,
+    each cell's job_status done, all tasks COMPLETED; shared: 4 arrays (evaluations, BO runs,
+    random fits, BO fits), the fits started only after the arrays they depend on ended, 1 CPU
+    each; node: one job with the node's CPUs. Then `status.py --relaunch` recomputes exactly the
+    record that was deleted, in the same layout."""
+    from symexp.store import RecordStore
+
+    name = f"symexp-test-{uuid.uuid4().hex[:8]}"
+    res = _run_sweep(tmp_path, layout, name)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    store = RecordStore(tmp_path / "store")
+    records = {p: json.loads(p.read_text()) for p in store.iter_paths()}
+    assert {r["mode"] for r in records.values()} == {"bo", "random", "bo_gp"} and len(records) == 8
+    statuses = [json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*/job_status.json")]
+    assert len(statuses) == 3 and {s["state"] for s in statuses} == {"done"}
+    jobs = _sacct_jobs(name)
+    assert jobs and {j["state"] for j in jobs} == {"COMPLETED"}
+    if layout == "shared":
+        arrays = {j["job"].split("_")[0] for j in jobs}
+        assert len(arrays) == 4 and {j["cpus"] for j in jobs} == {1}
+        first, *rest = sorted(arrays, key=int)
+        ends = {a: max(j["end"] for j in jobs if j["job"].startswith(a + "_") or j["job"] == a) for a in arrays}
+        starts = {a: min(j["start"] for j in jobs if j["job"].startswith(a + "_") or j["job"] == a) for a in arrays}
+        fits_random, fits_bo = sorted(arrays, key=int)[2:]
+        evaluations, bo_runs = sorted(arrays, key=int)[:2]
+        assert starts[fits_random] >= ends[evaluations]
+        assert starts[fits_bo] >= max(ends[evaluations], ends[bo_runs])
+    else:
+        assert len(jobs) == 1 and jobs[0]["cpus"] == 2
+
+    # status --relaunch in the same layout: only the deleted record comes back
+    victim = next(p for p, r in records.items() if r["mode"] == "bo_gp" and r["method"] == "sr_bo_gp")
+    victim.unlink()
+    before = {p: p.stat().st_mtime_ns for p in store.iter_paths()}
+    name2 = f"symexp-test-{uuid.uuid4().hex[:8]}"
+    res = _run_sweep(tmp_path, layout, name2, "--relaunch", script="status.py")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert f"relaunching 1 cells in the {layout} layout" in res.stdout
+    assert victim.exists()
+    assert all(p.stat().st_mtime_ns == t for p, t in before.items())
+    assert {j["state"] for j in _sacct_jobs(name2)} == {"COMPLETED"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,14 +65,58 @@ def test_failed_record_is_reported_with_its_error(workdir, capsys):
     assert found["random"] == "failed" and "ValueError: bad fit" in out
 
 
+def _number(out: str, label: str, after: str = "") -> float:
+    text = out.split(after, 1)[1] if after else out
+    return float(re.search(rf"{re.escape(label)}\s+([0-9.]+)", text).group(1))
+
+
 def test_estimate_counts_jobs_and_stages(workdir, capsys):
     assert status_cmd.main(["experiment=table1", "--estimate"]) == 0
     out = capsys.readouterr().out
-    assert "600 jobs" in out
-    for stage in ("test sets", "BO runs (SMAC)", "random samples", "symbolic regression", "total"):
+    assert "cluster=local: one cell after the other" in out
+    assert _number(out, "jobs (SLURM tasks)") == 600
+    for stage in ("test sets", "BO runs", "random samples", "symbolic regression"):
         assert stage in out
     assert status_cmd.main(["experiment=table1", "model=lr", "dataset=vehicle", "--estimate"]) == 0
-    assert "15 jobs" in capsys.readouterr().out
+    assert _number(capsys.readouterr().out, "jobs (SLURM tasks)") == 15
+
+
+def test_estimate_reports_used_billed_ratio_and_wall_for_the_layout(workdir, capsys):
+    assert status_cmd.main(["experiment=table1", "model=lr,svm", "cluster=slurm_node", "--estimate", "--nodes", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "layout node: one job per node, 64 CPUs each" in out
+    used, billed, ratio = (_number(out, k) for k in ("CPU-hours used", "CPU-hours billed", "billed / used"))
+    assert _number(out, "jobs (SLURM tasks)") == 2 and billed >= used > 0
+    assert ratio == pytest.approx(billed / used, abs=0.02)
+    assert "h on 2 node(s) of 64 CPUs" in out
+    # every layout side by side: one task per cell bills far more than it uses; shared bills what it uses
+    rows = {line.split()[0]: line.split() for line in out.split("layouts compared")[1].splitlines()[2:5]}
+    assert float(rows["cell"][-2]) > 5 and float(rows["shared"][-2]) < 1.1
+    # more nodes: the node layout ends sooner and bills more
+    table = out.split("by number of nodes")[1]
+    walls = [float(w) for w in re.findall(r"wall\s+([0-9.]+) h", table)]
+    billed_n = [float(b) for b in re.findall(r"billed\s+([0-9.]+) CPU-h", table)]
+    assert len(walls) >= 2 and walls[0] > walls[-1] and billed_n[0] < billed_n[-1]
+
+
+def test_presets_together_count_shared_work_once(workdir, capsys):
+    """table1 is a subset of sample_size: both together cost what sample_size costs."""
+    used = {}
+    for preset in ("table1", "sample_size", "table1,sample_size"):
+        assert status_cmd.main([f"experiment={preset}", "model=lr", "dataset=vehicle", "cluster=slurm", "--estimate"]) == 0
+        out = capsys.readouterr().out
+        used[preset] = _number(out, "CPU-hours used")
+    assert used["table1"] < used["sample_size"]
+    assert used["table1,sample_size"] == pytest.approx(used["sample_size"], rel=0.01)
+
+
+def test_relaunch_in_the_shared_layout_plans_only_what_is_not_done(workdir, capsys):
+    assert run_app([*SMOKE, "mode=random"], workdir).returncode == 0
+    assert status_cmd.main([*SMOKE, "cluster=slurm", "--relaunch", "--dry-run"]) == 0
+    out = capsys.readouterr().out.split("relaunching")[1]
+    assert "2 cells in the shared layout" in out
+    assert "array bo_runs" in out and "array fits_bo" in out
+    assert "random_chunk" not in out and "array fits_random" not in out  # the random cell is done
 
 
 def test_relaunch_runs_only_what_is_not_done(workdir, capsys):

@@ -119,6 +119,13 @@ def _entry_paths(bench, cache_dir: Path, configs: Sequence[dict], seeds: Sequenc
             for c, s in zip(configs, seeds)]
 
 
+def _has_cache(bench, cache_dir: Path) -> bool:
+    """Whether the cache holds any evaluation of ``bench`` (if not, every one is missing)."""
+    from symexp.benchmarks.cache import EvaluationCache
+
+    return EvaluationCache(Path(cache_dir) / "evaluations", bench.key).directory.is_dir()
+
+
 def _test_pairs(spec: CellSpec, bench) -> tuple[np.ndarray, list[dict], list[tuple[int, int]]]:
     """The test grid (m, d), its configurations and every (grid index, evaluation seed) pair."""
     X = bench.space.test_grid(spec.test_points_per_dim)
@@ -195,8 +202,10 @@ def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float = 120.0) ->
                 test_items[str(tpath)] = ""
                 if not tpath.exists():
                     _, configs, pairs = _test_pairs(spec, bench)
-                    paths = _entry_paths(bench, spec.cache_dir, [configs[i] for i, _ in pairs], [s for _, s in pairs])
-                    missing = [p for p, path in zip(pairs, paths) if not path.exists()]
+                    missing = pairs
+                    if _has_cache(bench, spec.cache_dir):
+                        paths = _entry_paths(bench, spec.cache_dir, [configs[i] for i, _ in pairs], [s for _, s in pairs])
+                        missing = [p for p, path in zip(pairs, paths) if not path.exists()]
                     chunk_ids = []
                     for chunk in _chunks(missing, chunk_seconds / ev):
                         cid = f"test_chunk:{tpath.name}:{chunk[0][0]}.{chunk[0][1]}-{chunk[-1][0]}.{chunk[-1][1]}"
@@ -216,10 +225,11 @@ def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float = 120.0) ->
                 from symexp.sampling import random_configurations
 
                 n_max = random_max[rkey]
-                X = random_configurations(bench.space, n_max, spec.sampling_seed)
-                configs = bench.space.from_array(X)
-                paths = _entry_paths(bench, spec.cache_dir, configs, [spec.sampling_seed] * n_max)
-                missing = [i for i, p in enumerate(paths) if not p.exists()]
+                missing = list(range(n_max))
+                if _has_cache(bench, spec.cache_dir):
+                    configs = bench.space.from_array(random_configurations(bench.space, n_max, spec.sampling_seed))
+                    paths = _entry_paths(bench, spec.cache_dir, configs, [spec.sampling_seed] * n_max)
+                    missing = [i for i, p in enumerate(paths) if not p.exists()]
                 random_items[rkey] = []
                 for chunk in _chunks(missing, chunk_seconds / ev):
                     cid = f"random_chunk:{bench.key}:seed{spec.sampling_seed}:{chunk[0]}-{chunk[-1]}"

@@ -216,6 +216,62 @@ def cmd_bo(args) -> None:
           f"minus {args.trials} evaluations x {args.eval_cpu} s = SMAC {(cpu - evals) / args.trials:.2f} CPU-s per trial")
 
 
+def cmd_compare(args) -> None:
+    """The estimate from the calibration alone (empty store and cache, constants only) of a view,
+    against what a run of it measured (its records, the cache's evaluations), stage by stage."""
+    import dataclasses
+    import re
+
+    from experiments.hydra_glue import build_views, view_cells
+    from symexp.costs import CostModel
+    from symexp.estimate import estimate_layout, simulate_cell_layout, stage_seconds
+    from symexp.layouts import LayoutSettings
+    from symexp.pipeline.work import plan_work
+    from symexp.store.records import load_records
+
+    views = build_views(args.overrides)
+    cells = view_cells(views)
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = [dataclasses.replace(c, spec=dataclasses.replace(c.spec, store_dir=Path(tmp) / "s", cache_dir=Path(tmp) / "c"))
+                 for c in cells]
+        items = plan_work(fresh, CostModel(prefer_measured=False), chunk_seconds=120)
+    stage, _ = stage_seconds(items)
+    keys = [k for v in views for k in v.keys]
+    records, _ = load_records(Path(args.store), keys)
+    records = records.to_dict("records")
+    done_cells = [c for c in cells if all(any(r["record_id"] == k.record_id for r in records) for k in c.keys)]
+    print(f"{len(cells)} cells planned, {len(done_cells)} complete in {args.store}; comparing those")
+    done_ids = {c.cell_id for c in done_cells}
+    mine = [i for i in items if set(i.cells) & done_ids]
+    pred_fit = {i.args[0].record_id: i.seconds for i in mine if i.kind == "sr_fit"}
+    sr = [r for r in records if r["record_id"] in pred_fit and r["status"] == "ok"]
+    cpu = sum(r["timings"]["sr_fit"]["cpu_s"] for r in sr)
+    wall = sum(r["timings"]["sr_fit"]["wall_s"] for r in sr)
+    pred = sum(pred_fit[r["record_id"]] for r in sr)
+    print(f"SR fits: {len(sr)} records: predicted {pred / 3600:.2f} CPU-h, measured {cpu / 3600:.2f} CPU-h "
+          f"(ratio {cpu / pred:.2f}); their wall {wall / 3600:.2f} h (wall/CPU {wall / cpu:.2f}: the machine's load)")
+    bo_walls = {}
+    for r in records:
+        if r["mode"] in ("bo", "bo_gp") and (r.get("n_trainings") or 0) >= 100 and "sampling" in (r["timings"] or {}):
+            bo_walls[r["artefacts"]["bo_run"]] = r["timings"]["sampling"]["wall_s"]
+    pred_bo = {i.id.split(":", 1)[1]: i.seconds for i in mine if i.kind == "bo_run"}
+    common = [k for k in bo_walls if k in pred_bo]
+    if common:
+        pw, mw = sum(pred_bo[k] for k in common), sum(bo_walls[k] for k in common)
+        print(f"BO runs: {len(common)}: predicted {pw / 3600:.2f} CPU-h, measured {mw / 3600:.2f} h wall "
+              f"(ratio {mw / pw:.2f})")
+    s = LayoutSettings(layout="cell", cpus_per_node=args.cpus, nodes=1, cell_cpus=args.cpus)
+    walls, total = simulate_cell_layout(mine, done_cells, s)
+    print(f"predicted CPU-h of these cells: {sum(i.seconds for i in mine) / 3600:.2f} "
+          f"({', '.join(f'{k} {v / 3600:.2f}' for k, v in stage_seconds(mine)[0].items())})")
+    print(f"predicted wall of these cells one after the other on {args.cpus} idle CPUs (cluster=local): {total / 3600:.2f} h")
+    if args.log:
+        stamps = re.findall(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", Path(args.log).read_text(), re.M)
+        print(f"(log {args.log}: first and last Hydra timestamps {stamps[0]} .. {stamps[-1]})" if stamps else "")
+    print(f"whole view (all {len(cells)} cells) from scratch: {sum(i.seconds for i in items) / 3600:.2f} CPU-h "
+          f"({', '.join(f'{k} {v / 3600:.2f}' for k, v in stage.items())})")
+
+
 def _fit_seconds(cache: Path, bench, pairs) -> list[float]:
     out = []
     for config, seed in pairs:
@@ -249,11 +305,16 @@ def main() -> None:
     b.add_argument("--dataset", default="blood_transfusion")
     b.add_argument("--trials", type=int, default=200)
     b.add_argument("--eval-cpu", type=float, default=0.043, help="CPU seconds of one evaluation (from `evals`)")
+    m = sub.add_parser("compare")
+    m.add_argument("overrides", nargs="+")
+    m.add_argument("--store", required=True)
+    m.add_argument("--cpus", type=int, default=2)
+    m.add_argument("--log")
     c = sub.add_parser("cache")
     c.add_argument("--cache", required=True)
     c.add_argument("--store")
     args = ap.parse_args()
-    {"evals": cmd_evals, "sr": cmd_sr, "bo": cmd_bo, "cache": cmd_cache}[args.cmd](args)
+    {"evals": cmd_evals, "sr": cmd_sr, "bo": cmd_bo, "cache": cmd_cache, "compare": cmd_compare}[args.cmd](args)
     print(f"(CPU of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_utime:.0f} s user)")
 
 

@@ -93,6 +93,13 @@ def launch(views, cells: list[CellWork] | None = None, dry_run: bool = False, na
     if dry_run:
         return 0
     cluster = views[0].cluster or {}
+    if cluster.get("executor") == "local":  # cluster=local_pool: the node layout in this process
+        from symexp.pipeline.work import run_job
+
+        report = run_job(items, cells, settings.cpus_per_node, log=lambda m: print(m, flush=True), label="local pool")
+        for line in report.failures[:10]:
+            print(f"  FAILED {line}", file=sys.stderr, flush=True)
+        return 0 if report.ok else 1
     folder = Path(views[0].sweep_dir or Path("results/runs") / experiment).absolute() / ".submitit" / "%j"
     name = name or f"symexp-{experiment}"
     jobs = submit(arrays, cluster, folder, name)

@@ -346,6 +346,8 @@ def layout_settings(cluster: dict[str, Any], nodes: int | None = None):
         return LayoutSettings(layout="cell", cpus_per_node=cpus, nodes=1, cell_cpus=cpus, task_cpus=1,
                               startup_s=TASK_STARTUP_S)
     cpus_per_node = cluster.get("cpus_per_node", cluster.get("cpus_per_task", 64))
+    if cpus_per_node == "auto":
+        cpus_per_node = default_n_jobs()
     try:
         return LayoutSettings(
             layout=layout, cpus_per_node=cpus_per_node,

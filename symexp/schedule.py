@@ -202,6 +202,15 @@ def simulate(tasks: Sequence[Task], n_workers: int, overhead_s: float = 0.0) -> 
     return sched
 
 
+def _worker_init() -> None:
+    """In a pool worker: leave SIGUSR2 (a batch system's "time is nearly up") to the job's main
+    process, which decides what to do (e.g. submitit checkpoints and requeues the job)."""
+    import signal
+
+    if hasattr(signal, "SIGUSR2"):
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+
+
 def _timed(execute: Callable[[Any], Any], payload: Any) -> tuple[Any, float]:
     t0 = time.perf_counter()
     return execute(payload), time.perf_counter() - t0
@@ -259,7 +268,7 @@ def run_tasks(tasks: Sequence[Task], n_workers: int, execute: Callable[[Any], An
         return outcomes
 
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init)
     running: dict[Future, str] = {}
     try:
         while True:
@@ -284,7 +293,7 @@ def run_tasks(tasks: Sequence[Task], n_workers: int, execute: Callable[[Any], An
                     settle(tid, Outcome("failed", error="its worker pool broke (a worker process died)"))
                 running.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx)
+                pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return outcomes

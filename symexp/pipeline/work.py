@@ -503,6 +503,13 @@ class JobReport:
     cells: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    busy_s: float = 0.0  # sum of the items' wall seconds: the workers' busy time
+    n_workers: int = 1
+
+    @property
+    def utilisation(self) -> float:
+        """Busy worker time over workers x wall time of the job (1.0: no worker ever idle)."""
+        return self.busy_s / (self.n_workers * self.wall_s) if self.wall_s > 0 else 1.0
 
     @property
     def ok(self) -> bool:
@@ -554,11 +561,12 @@ def run_job(items: Sequence[WorkItem], cells: Sequence[CellWork], n_workers: int
         kinds[i.kind] += 1
     log(f"{label}: {len(items)} work items ({', '.join(f'{v} {k}' for k, v in kinds.items())}) for {len(cells)} cells "
         f"on {n_workers} worker(s)")
-    report = JobReport()
+    report = JobReport(n_workers=n_workers)
     done = [0]
 
     def on_done(task: Task, outcome) -> None:
         done[0] += 1
+        report.busy_s += outcome.wall_s
         report.items[outcome.state] = report.items.get(outcome.state, 0) + 1
         if outcome.state != "ok":
             report.failures.append(f"{task.id}: {outcome.state}: {outcome.error}")
@@ -597,7 +605,8 @@ def run_job(items: Sequence[WorkItem], cells: Sequence[CellWork], n_workers: int
     for p in presences:
         p.release()
     report.wall_s = time.perf_counter() - t0
-    log(f"{label}: finished in {report.wall_s:.0f} s: " + ", ".join(f"{v} {k}" for k, v in report.items.items()))
+    log(f"{label}: finished in {report.wall_s:.0f} s: " + ", ".join(f"{v} {k}" for k, v in report.items.items())
+        + f"; workers busy {100 * report.utilisation:.0f} % of the time")
     return report
 
 

@@ -124,3 +124,21 @@ def test_bo_cells_on_two_workers_match_run_cell(tmp_path):
                 assert str(a[rid][k]) == str(b[rid][k]), (c.spec.mode, k)
     timing = list((tmp_path / "job" / "cache" / "bo").rglob("*.timing.json"))
     assert len(timing) == 1 and json.loads(timing[0].read_text())["n_trials"] == 10
+
+
+@pytest.mark.slow
+def test_local_pool_runs_a_sweep_with_run_py(tmp_path):
+    """`run.py -m ... cluster=local_pool`: the node layout in one process, no SLURM; every cell's
+    records and job status; a second run finds nothing to do."""
+    from test_hydra_app import TINY, run_app
+
+    args = ["-m", "experiment=smoke", *TINY, "cluster=local_pool", f"hydra.sweep.dir={tmp_path / 'runs'}"]
+    proc = run_app(args, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
+    assert "local pool: finished" in proc.stdout
+    records = RecordStore(tmp_path / "store").iter_paths()
+    assert {json.loads(p.read_text())["mode"] for p in records} == {"bo", "random", "bo_gp"}
+    statuses = [json.loads(p.read_text())["state"] for p in (tmp_path / "runs").glob("*/job_status.json")]
+    assert statuses == ["done"] * 3
+    again = run_app(args, tmp_path)
+    assert again.returncode == 0 and "nothing to compute" in again.stdout

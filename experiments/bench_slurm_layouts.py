@@ -62,7 +62,7 @@ def sacct_usage(name: str, timeout: float = 60.0) -> list[dict]:
                 continue
             rows.append({"job": jid, "cpus": int(cpus), "elapsed": float(elapsed), "total_cpu": sacct_seconds(total),
                          "cputime": float(cputime), "state": state.split()[0]})
-        unfinished = [r for r in rows if r["state"] in ("PENDING", "RUNNING", "COMPLETING", "REQUEUED")]
+        unfinished = [r for r in rows if r["state"] in ("PENDING", "RUNNING", "COMPLETING", "REQUEUING")]
         # accounting of a finished step reaches slurmdbd a moment later: wait for TotalCPU too
         if rows and not unfinished and all(r["total_cpu"] > 0 or r["elapsed"] == 0 for r in rows):
             return rows
@@ -106,6 +106,8 @@ def run_layout(layout: str, args, workdir: Path) -> dict:
            "cluster=slurm_local", f"cluster.layout={layout}", f"cluster.cpus_per_node={args.cpus}",
            f"cluster.cpus_per_task={args.cell_cpus if layout == 'cell' else 1}",
            f"cluster.mem_gb={2 * args.cpus}", f"cluster.array_parallelism={args.cpus}",
+           # a loaded machine runs everything several times slower than the estimate assumes
+           "cluster.min_timeout_min=45", "cluster.timeout_min=45",
            f"hydra.sweep.dir={workdir / 'runs'}", f"hydra.launcher.name={name}"]
     t0 = time.monotonic()
     with LoadSampler() as load:

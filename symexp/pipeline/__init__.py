@@ -5,6 +5,8 @@
 - :mod:`.training`: the training sets (BO, random, BO-GP, PD), from shared cache artefacts.
 - :mod:`.fit`: one symbolic-regression fit, scored.
 - :mod:`.cell`: :func:`run_cell`, claims and all.
+- :mod:`.work`: the same work in finer items (shared artefacts, single fits) for jobs that run
+  many cells on many CPUs (:func:`~symexp.pipeline.work.plan_work`, :func:`~symexp.pipeline.work.run_job`).
 """
 
 from symexp.pipeline.cell import CellReport, default_n_jobs, run_cell

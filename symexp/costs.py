@@ -51,18 +51,24 @@ SYNTHETIC_EVAL_CPU_S = 1e-4
 BO_EVAL_FACTOR: dict[str, float] = {}
 
 # -- SMAC --------------------------------------------------------------------------------------
-# SMAC's own seconds per trial (GP fit, acquisition maximisation, bookkeeping; the child
-# process), beside the evaluations: BO cells' sampling wall minus their evaluations' fit seconds,
-# over the paper subset's 200-trial runs (`calibrate_costs.py cache`).
-SMAC_S_PER_TRIAL = 2.8
+# SMAC's own CPU seconds per trial (GP fit, acquisition maximisation, bookkeeping; in the child
+# process), beside the evaluations: one 200-trial run with the paper's settings on
+# lr/blood_transfusion (evaluations 0.043 CPU-s each), CPU of the process and its children
+# 229 s (`calibrate_costs.py bo`). The paper subset's BO cells measured 5.4 s per trial of *wall*
+# time on the same machine under a load of 7-9 on 2 cores (`calibrate_costs.py cache`).
+SMAC_S_PER_TRIAL = 1.10
 
 # -- symbolic regression -------------------------------------------------------------------------
 # CPU seconds of one gplearn fit with population 5000 x 20 generations (the paper's settings),
-# incl. the SymPy conversion: SR_FIT_BASE_S + SR_FIT_PER_POINT_S * training points
-# (`calibrate_costs.py sr`: least squares over 20..400 points, 2 seeds each). Other population
-# sizes / generation counts scale it by their product.
-SR_FIT_BASE_S = 20.0
-SR_FIT_PER_POINT_S = 0.25
+# incl. the SymPy conversion: SR_FIT_BASE_S + SR_FIT_PER_POINT_S * training points. The cost is
+# nearly flat in the points (gplearn evaluates 5000 programs per generation on small arrays:
+# per-program overhead dominates): the paper subset's records, lr on blood_transfusion and
+# australian, 44.8 CPU-s mean at 140 points (6 fits, 40.7-48.1) and 47.1 at 400 (bo_gp, 3 fits);
+# `calibrate_costs.py sr` on a smooth 2-D landscape: 20 points 47.5 / 78.7, 80: 52.1 / 51.8,
+# 140: 50.4 / 42.6, 200: 45.5 / 51.9, 400: 67.9 (two seeds each; max RSS 280-310 MB per fit).
+# Other population sizes / generation counts scale it by their product.
+SR_FIT_BASE_S = 44.0
+SR_FIT_PER_POINT_S = 0.01
 SR_REFERENCE_WORK = 5000 * 20
 
 # -- small steps --------------------------------------------------------------------------------

@@ -190,15 +190,36 @@ def _longest_first(tasks: list[JobTask]) -> list[JobTask]:
     return sorted(tasks, key=lambda t: -t.expected_s)
 
 
-def partition_groups(items: Sequence[WorkItem], n_bins: int) -> list[list[str]]:
-    """Benchmark groups onto at most ``n_bins`` bins: largest work first onto the least-loaded bin."""
+def partition_groups(items: Sequence[WorkItem], n_bins: int, cpus: int = 1) -> list[list[str]]:
+    """Benchmark groups onto at most ``n_bins`` node jobs of ``cpus`` CPUs.
+
+    A node job cannot end before its longest chain of work (a BO run and the fits after it), so
+    a job holding a long chain should get enough other work to keep its CPUs busy meanwhile,
+    and no job should get more work than it can do by then. So: each job takes up to
+    ``C = max(total work / n_bins, longest chain x cpus)`` seconds of work; groups go, longest
+    chain first (then largest work), into the first job with room; a group that fits nowhere
+    opens a new job while fewer than ``n_bins`` exist, else goes to the least-loaded one. With
+    equal chains this is first-fit decreasing onto ``n_bins`` equal jobs.
+    """
+    from symexp.schedule import bottom_levels
+
     work: dict[str, float] = defaultdict(float)
+    by_group: dict[str, list[WorkItem]] = defaultdict(list)
     for i in items:
         work[i.group] += i.seconds
-    bins: list[list[str]] = [[] for _ in range(min(n_bins, len(work)))]
-    load = [0.0] * len(bins)
-    for g in sorted(work, key=lambda g: (-work[g], g)):
-        k = min(range(len(bins)), key=lambda b: (load[b], b))
+        by_group[i.group].append(i)
+    chain = {g: max(bottom_levels(to_tasks(its)).values()) for g, its in by_group.items()}
+    capacity = max(sum(work.values()) / max(1, n_bins), max(chain.values(), default=0.0) * cpus)
+    bins: list[list[str]] = []
+    load: list[float] = []
+    for g in sorted(work, key=lambda g: (-chain[g], -work[g], g)):
+        k = next((b for b in range(len(bins)) if load[b] + work[g] <= capacity * (1 + 1e-9)), None)
+        if k is None and len(bins) < n_bins:
+            bins.append([])
+            load.append(0.0)
+            k = len(bins) - 1
+        elif k is None:
+            k = min(range(len(bins)), key=lambda b: (load[b], b))
         bins[k].append(g)
         load[k] += work[g]
     return bins
@@ -207,7 +228,7 @@ def partition_groups(items: Sequence[WorkItem], n_bins: int) -> list[list[str]]:
 def shape_node(items: Sequence[WorkItem], cells: Sequence[CellWork], s: LayoutSettings) -> list[JobArray]:
     cells_by_id = {c.cell_id: c for c in cells}
     tasks = []
-    for groups in partition_groups(items, s.nodes):
+    for groups in partition_groups(items, s.nodes, s.cpus_per_node):
         mine = [i for i in items if i.group in set(groups)]
         tasks.append(JobTask(mine, _cells_served(mine, cells_by_id), s.cpus_per_node,
                              task_wall(mine, s.cpus_per_node, s.startup_s)))

@@ -94,12 +94,26 @@ def test_array_dependencies_parallelism_and_capacity():
         simulate_arrays(arrays, 1)
 
 
-def test_benchmarks_are_partitioned_largest_first_onto_the_least_loaded_node(tmp_path):
+def test_benchmarks_are_partitioned_first_fit_decreasing(tmp_path):
     spec = tiny_spec(tmp_path, "bo")
     work = {"a": 10, "b": 7, "c": 6, "d": 4}
     items = [WorkItem(f"{g}", "sr_fit", spec, g, secs) for g, secs in work.items()]
+    # capacity max(27 / 2, 10) = 13.5: a | b, c (13) | d fits nowhere -> least loaded (a)
     assert partition_groups(items, 2) == [["a", "d"], ["b", "c"]]
-    assert partition_groups(items, 9) == [["a"], ["b"], ["c"], ["d"]]  # never more nodes than benchmarks
+    # capacity max(27 / 9, 10) = 10: no job gets more work than the longest chain; 3 jobs suffice
+    assert partition_groups(items, 9) == [["a"], ["b"], ["c", "d"]]
+
+
+def test_a_long_chain_gets_the_other_work_beside_it(tmp_path):
+    """A BO run of 100 s (then a 10 s fit) and four benchmarks of 4 x 20 s fits on nodes of 4
+    CPUs: one node does it all while the BO run goes on; more nodes would idle."""
+    spec = tiny_spec(tmp_path, "bo")
+    items = [WorkItem("bo", "bo_run", spec, "long", 100.0), WorkItem("fitL", "sr_fit", spec, "long", 10.0, deps=("bo",))]
+    items += [WorkItem(f"{g}{k}", "sr_fit", spec, g, 20.0) for g in ("s1", "s2", "s3", "s4") for k in range(4)]
+    assert partition_groups(items, 3, cpus=4) == [["long", "s1", "s2", "s3", "s4"]]
+    est = estimate_layout(items, [], LayoutSettings(layout="node", cpus_per_node=4, nodes=3, startup_s=0))
+    # worker 0: BO 0-100, fitL 100-110; workers 1-3: 15 fits by 100, the last 100-120
+    assert (est.n_jobs, est.wall_s, est.billed_s, est.used_s) == (1, 120, 480, 430)
 
 
 def test_sr_cost_prefers_measured_records_and_interpolates():

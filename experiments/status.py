@@ -89,12 +89,14 @@ def print_estimate(views: list[View], nodes: int | None) -> None:
         except (SymexpError, ValueError) as exc:  # e.g. a cell task larger than a node
             print(f"  {label:<34} n/a: {exc}")
             continue
-        print(f"  {label:<34} {e.n_jobs:>6} {e.used_s / 3600:>11.1f} {e.billed_s / 3600:>13.1f} {e.ratio:>6.2f} "
+        d = 1 if e.billed_s >= 36000 else 3
+        print(f"  {label:<34} {e.n_jobs:>6} {e.used_s / 3600:>11.{d}f} {e.billed_s / 3600:>13.{d}f} {e.ratio:>6.2f} "
               f"{e.wall_s / 3600:>7.2f}")
     if settings.layout == "node":
         print("\nnode layout by number of nodes (more nodes: sooner done, more idle CPUs billed while the last BO runs end):")
         for n, e in node_counts(items, cells, settings):
-            print(f"  {n:>3} node(s): billed {e.billed_s / 3600:8.1f} CPU-h, ratio {e.ratio:5.2f}, wall {e.wall_s / 3600:6.2f} h")
+            print(f"  {n:>3} node(s): billed {e.billed_s / 3600:8.{1 if e.billed_s >= 36000 else 3}f} CPU-h, "
+                  f"ratio {e.ratio:5.2f}, wall {e.wall_s / 3600:6.2f} h")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,7 +65,8 @@ SMAC_S_PER_TRIAL = 1.10
 # per-program overhead dominates): the paper subset's records, lr on blood_transfusion and
 # australian, 44.8 CPU-s mean at 140 points (6 fits, 40.7-48.1) and 47.1 at 400 (bo_gp, 3 fits);
 # `calibrate_costs.py sr` on a smooth 2-D landscape: 20 points 47.5 / 78.7, 80: 52.1 / 51.8,
-# 140: 50.4 / 42.6, 200: 45.5 / 51.9, 400: 67.9 (two seeds each; max RSS 280-310 MB per fit).
+# 140: 50.4 / 42.6, 200: 45.5 / 51.9, 400: 67.9 / 55.7 (two seeds each; least squares 53.1 +
+# 0.008 * points; max RSS 280-310 MB per fit). The constants follow the real training sets.
 # Other population sizes / generation counts scale it by their product.
 SR_FIT_BASE_S = 44.0
 SR_FIT_PER_POINT_S = 0.01

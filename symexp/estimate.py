@@ -59,12 +59,14 @@ class LayoutEstimate:
         if not self.used_s:
             return "\n".join(lines + ["  nothing to compute: every record of the view exists"])
         lines.append(f"  work items: " + ", ".join(f"{n} {k}" for k, n in self.n_items.items()))
-        lines.append("  expected CPU-hours per stage: " + ", ".join(f"{k} {v / 3600:.1f}" for k, v in self.stage_s.items()))
+        lines.append("  expected CPU-hours per stage: " + ", ".join(f"{k} {v / 3600:.{2 if v < 36000 else 1}f}"
+                                                                     for k, v in self.stage_s.items()))
         for name, n, cpus, longest in self.arrays:
             lines.append(f"  array {name:<12} {n:>5} task(s) x {cpus:>2} CPU(s), longest {longest / 3600:6.2f} h")
+        digits = 1 if self.billed_s >= 36000 else 3
         lines.append(f"  jobs (SLURM tasks)      {self.n_jobs:>10d}")
-        lines.append(f"  CPU-hours used          {self.used_s / 3600:>10.1f}")
-        lines.append(f"  CPU-hours billed        {self.billed_s / 3600:>10.1f}   (CPUs requested x expected wall time)")
+        lines.append(f"  CPU-hours used          {self.used_s / 3600:>10.{digits}f}")
+        lines.append(f"  CPU-hours billed        {self.billed_s / 3600:>10.{digits}f}   (CPUs requested x expected wall time)")
         lines.append(f"  billed / used           {self.ratio:>10.2f}")
         lines.append(f"  wall time of the sweep  {self.wall_s / 3600:>10.2f} h on {s.nodes} node(s) of {s.cpus_per_node} "
                      "CPUs (no queue wait)")

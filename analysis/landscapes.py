@@ -4,7 +4,7 @@ Usage::
 
     python -m analysis.landscapes [--store results/store] [--cache results/cache] [--out results/analysis]
                                   [--experiment table1] [--seed S|all] [--n N|all]
-                                  [--parsimony 1e-4] [--resolution 0]
+                                  [--parsimony P] [--resolution 0] [KEY=VALUE ...]
 
 For every (model, dataset, protocol) in the experiment's ok records, at one sampling seed
 (``--seed``; default: the smallest seed of that cell) and one sample size (``--n``; default: the

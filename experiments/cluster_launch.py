@@ -94,8 +94,14 @@ def launch(views, cells: list[CellWork] | None = None, dry_run: bool = False, na
         return 0
     cluster = views[0].cluster or {}
     if cluster.get("executor") == "local":  # cluster=local_pool: the node layout in this process
+        import signal
+
         from symexp.pipeline.work import run_job
 
+        def on_sigterm(signum, frame):  # as run.py: the cells say "interrupted", the workers die with the job
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        signal.signal(signal.SIGTERM, on_sigterm)
         report = run_job(items, cells, settings.cpus_per_node, log=lambda m: print(m, flush=True), label="local pool")
         for line in report.failures[:10]:
             print(f"  FAILED {line}", file=sys.stderr, flush=True)

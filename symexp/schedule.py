@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -202,11 +203,15 @@ def simulate(tasks: Sequence[Task], n_workers: int, overhead_s: float = 0.0) -> 
     return sched
 
 
-def _worker_init() -> None:
-    """In a pool worker: leave SIGUSR2 (a batch system's "time is nearly up") to the job's main
-    process, which decides what to do (e.g. submitit checkpoints and requeues the job)."""
+def _worker_init(parent_pid: int) -> None:
+    """In a pool worker: exit the moment the job's main process is gone, one BLAS thread
+    (:mod:`symexp.parallel`), and leave SIGUSR2 (a batch system's "time is nearly up") to the
+    job's main process, which decides what to do (e.g. submitit checkpoints and requeues the job)."""
     import signal
 
+    from symexp.parallel import _init_worker
+
+    _init_worker(parent_pid)
     if hasattr(signal, "SIGUSR2"):
         signal.signal(signal.SIGUSR2, signal.SIG_IGN)
 
@@ -268,7 +273,12 @@ def run_tasks(tasks: Sequence[Task], n_workers: int, execute: Callable[[Any], An
         return outcomes
 
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(os.getpid(),))
+
+    pool = new_pool()
     running: dict[Future, str] = {}
     try:
         while True:
@@ -293,9 +303,13 @@ def run_tasks(tasks: Sequence[Task], n_workers: int, execute: Callable[[Any], An
                     settle(tid, Outcome("failed", error="its worker pool broke (a worker process died)"))
                 running.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+                pool = new_pool()
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM from scancel or a time limit): the work dies with the job
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return outcomes
 
 

@@ -74,6 +74,11 @@ def sacct_usage(name: str, timeout: float = 60.0) -> list[dict]:
         time.sleep(2)
 
 
+def cancel(name: str) -> None:
+    """Cancel whatever is left of the jobs named ``name`` (nothing, after a normal end)."""
+    subprocess.run(["scancel", f"--name={name}"], capture_output=True)
+
+
 class LoadSampler:
     """The 1-minute load average, sampled every few seconds while a run lasts."""
 
@@ -109,12 +114,17 @@ def run_layout(layout: str, args, workdir: Path) -> dict:
            "cluster=slurm_local", f"cluster.layout={layout}", f"cluster.cpus_per_node={args.cpus}",
            f"cluster.cpus_per_task={args.cell_cpus if layout == 'cell' else 1}",
            f"cluster.mem_gb={2 * args.cpus}", f"cluster.array_parallelism={args.cpus}",
-           # a loaded machine runs everything several times slower than the estimate assumes
-           "cluster.min_timeout_min=45", "cluster.timeout_min=45",
+           # a loaded machine runs everything several times slower than the estimate assumes; still
+           # short, so that nothing of ours can sit on the node if this script is stopped
+           f"cluster.min_timeout_min={args.limit_min}", f"cluster.timeout_min={args.limit_min}",
+           f"cluster.max_timeout_min={args.limit_min}",
            f"hydra.sweep.dir={workdir / 'runs'}", f"hydra.launcher.name={name}"]
     t0 = time.monotonic()
-    with LoadSampler() as load:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    try:
+        with LoadSampler() as load:
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    finally:  # stopped or failed: leave no job of ours in the queue
+        cancel(name)
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
@@ -132,9 +142,12 @@ def run_reference(args) -> dict:
     loop = (f"import time; t = time.process_time(); "
             f"[0 for _ in iter(lambda: time.process_time() - t < {args.reference_s}, False)]")
     script = "\n".join([f"{PY} -c '{loop}' &" for _ in range(args.cpus)] + ["wait"])
-    with LoadSampler() as load:
-        subprocess.run(["sbatch", "--wait", "-p", "debug", f"--job-name={name}", f"--cpus-per-task={args.cpus}",
-                        "--mem=1G", "-t", "10", "-o", "/dev/null", "--wrap", script], check=True, capture_output=True)
+    try:
+        with LoadSampler() as load:
+            subprocess.run(["sbatch", "--wait", "-p", "debug", f"--job-name={name}", f"--cpus-per-task={args.cpus}",
+                            "--mem=1G", "-t", "10", "-o", "/dev/null", "--wrap", script], check=True, capture_output=True)
+    finally:
+        cancel(name)
     rows = sacct_usage(name)
     return {"layout": "reference", "tasks": len(rows), "total_cpu": sum(r["total_cpu"] for r in rows),
             "cputime": sum(r["cputime"] for r in rows), "wall": sum(r["elapsed"] for r in rows), "load": load.mean,
@@ -211,6 +224,8 @@ def main() -> None:
     ap.add_argument("--cpus", type=int, default=os.cpu_count() or 2, help="CPUs of the node (cpus_per_node)")
     ap.add_argument("--cell-cpus", type=int, default=None, help="cell layout: CPUs per cell (default: the node's)")
     ap.add_argument("--reference-s", type=float, default=60.0, help="seconds of the reference busy loop (0: skip)")
+    ap.add_argument("--limit-min", type=int, default=20,
+                    help="time limit of every job (minutes); the machine's CI uses the same SLURM: keep it short")
     ap.add_argument("--keep", action="store_true", help="keep the stores and caches")
     ap.add_argument("--nice", type=int, default=None,
                     help="as root: run the jobs at this nice value (e.g. -10) so that other processes on a shared "

@@ -7,6 +7,8 @@ does the work), so a loaded machine changes little; wall time is printed beside 
     python experiments/calibrate_costs.py evals  [--points 10] [--models lr,svm] [--datasets ...]
     python experiments/calibrate_costs.py sr     [--points 20,60,140,200,400] [--seeds 0,1]
     python experiments/calibrate_costs.py cache  --cache results/cache [--store results/store]
+    python experiments/calibrate_costs.py compare experiment=table1 dataset=blood_transfusion,australian \
+        sampling_seed=0 --store results/paper_subset/store     # the estimate against a measured run
 
 ``evals``: per (model, dataset), ``--points`` configurations of the paper's 10 x 10 test grid
 chosen as a Latin square (each grid row and column once, so both hyperparameters are covered
@@ -24,6 +26,10 @@ fits a + b * points (least squares) and reports peak memory (max RSS) per fit.
 sample slower or faster regions than the grid?), SMAC's own seconds per trial from the
 ``sampling`` timing of BO cells minus their evaluations, and SR fit CPU seconds per training-set
 size from the records.
+
+``compare``: the estimate from the calibration alone (empty store and cache) of a view against a
+run of it (read only): SR fit CPU, BO run and sampling wall, and each cell type's wall, for the
+cells the store holds complete (the numbers in the README's "Estimate vs. the paper subset").
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -262,6 +270,7 @@ def cmd_compare(args) -> None:
               f"(ratio {mw / pw:.2f})")
     s = LayoutSettings(layout="cell", cpus_per_node=args.cpus, nodes=1, cell_cpus=args.cpus)
     walls, total = simulate_cell_layout(mine, done_cells, s)
+    _compare_by_mode(mine, done_cells, records, walls, args.cpus)
     print(f"predicted CPU-h of these cells: {sum(i.seconds for i in mine) / 3600:.2f} "
           f"({', '.join(f'{k} {v / 3600:.2f}' for k, v in stage_seconds(mine)[0].items())})")
     print(f"predicted wall of these cells one after the other on {args.cpus} idle CPUs (cluster=local): {total / 3600:.2f} h")
@@ -270,6 +279,68 @@ def cmd_compare(args) -> None:
         print(f"(log {args.log}: first and last Hydra timestamps {stamps[0]} .. {stamps[-1]})" if stamps else "")
     print(f"whole view (all {len(cells)} cells) from scratch: {sum(i.seconds for i in items) / 3600:.2f} CPU-h "
           f"({', '.join(f'{k} {v / 3600:.2f}' for k, v in stage.items())})")
+
+
+def _compare_by_mode(items, cells, records, walls, cpus: int) -> None:
+    """Per cell type (mode): predicted CPU seconds by stage (an item shared by several cells
+    counted for the first of them in sweep order, which computes it when cells run one after
+    the other) against the records' measurements: SR fit CPU (measured in the
+    fitting process) and the sampling wall time (the BO run or random evaluations, as the cell
+    ran them; wall, since the BO run's CPU is spent in a SMAC child process the record does not
+    time). ``walls``: the predicted wall of each cell on ``cpus`` idle CPUs, in ``cells`` order."""
+    mode_of = {c.cell_id: c.spec.mode for c in cells}
+    order = {c.cell_id: n for n, c in enumerate(cells)}
+    pred: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for i in items:
+        mine = [c for c in i.cells if c in mode_of]
+        if mine:  # a shared artefact is computed by the first cell of the sweep that needs it
+            pred[mode_of[min(mine, key=order.get)]][i.kind] += i.seconds
+    pred_wall: dict[str, list[float]] = defaultdict(list)
+    for cell, wall in zip(cells, walls):
+        pred_wall[cell.spec.mode].append(wall)
+    ids = {k.record_id: c.spec.mode for c in cells for k in c.keys}
+    meas: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    sampled: set[tuple] = set()
+    sr_span: dict[tuple, list[float]] = {}  # per cell: [first fit start, last record written] (epoch s)
+    for r in records:
+        mode = ids.get(r["record_id"])
+        if mode is None or r["status"] != "ok":
+            continue
+        t = r.get("timings") or {}
+        if "sr_fit" in t:
+            meas[mode]["sr_cpu"] += t["sr_fit"]["cpu_s"]
+            meas[mode]["sr_wall"] += t["sr_fit"]["wall_s"]
+            meas[mode]["fits"] += 1
+        cell_key = (r["model"], r["dataset"], r["sampling_seed"], mode)
+        written = datetime.fromisoformat(r["created_at"]).timestamp()
+        started = written - (t.get("sr_fit") or {}).get("wall_s", 0.0)
+        span = sr_span.setdefault(cell_key, [started, written])
+        span[0], span[1] = min(span[0], started), max(span[1], written)
+        if "sampling" in t and cell_key not in sampled:
+            sampled.add(cell_key)
+            meas[mode]["sampling_wall"] += t["sampling"]["wall_s"]
+            meas[mode]["cell_wall"] += t["sampling"]["wall_s"]
+    for (_, _, _, mode), (start, end) in sr_span.items():  # a cell's wall: its sampling, then its fits
+        meas[mode]["cell_wall"] += end - start
+        meas[mode]["cells"] += 1
+    print("by cell type (predicted from the calibration alone; measured from the records):")
+    for mode in sorted(pred):
+        p, m = pred[mode], meas[mode]
+        sampling_kinds = ("bo_run",) if mode == "bo" else ("random_chunk",) if mode == "random" else ("bo_run", "baselines")
+        p_sampling = sum(p.get(k, 0.0) for k in sampling_kinds)
+        line = (f"  {mode:<7} {len(pred_wall[mode])} cells: predicted {sum(p.values()) / 3600:.3f} CPU-h "
+                f"({', '.join(f'{k} {v / 3600:.3f}' for k, v in sorted(p.items()))})")
+        print(line)
+        if m.get("fits"):
+            print(f"          SR fits: {int(m['fits'])}, predicted {p.get('sr_fit', 0) / 3600:.3f} CPU-h, measured "
+                  f"{m['sr_cpu'] / 3600:.3f} CPU-h (ratio {m['sr_cpu'] / p['sr_fit']:.2f}), their wall "
+                  f"{m['sr_wall'] / 3600:.3f} h; sampling: predicted {p_sampling / 3600:.3f} CPU-h, measured "
+                  f"{m['sampling_wall'] / 3600:.3f} h wall"
+                  + (f" (ratio {m['sampling_wall'] / p_sampling:.2f})" if p_sampling > 60 else ""))
+            print(f"          wall per cell (its sampling, then first fit start to last record): measured "
+                  f"{m['cell_wall'] / m['cells'] / 60:.1f} min, predicted on idle CPUs "
+                  f"{statistics.fmean(pred_wall[mode]) / 60:.1f} min (ratio "
+                  f"{m['cell_wall'] / m['cells'] / statistics.fmean(pred_wall[mode]):.2f})")
 
 
 def _fit_seconds(cache: Path, bench, pairs) -> list[float]:

@@ -100,3 +100,59 @@ def test_pool_runs_in_parallel_processes_and_survives_a_dying_worker():
     # Tasks lost with the broken pool fail with the reason; the others finish on a new pool.
     assert all(out[f"ok{i}"].state in ("ok", "failed") for i in range(3))
     assert any(out[f"ok{i}"].state == "ok" for i in range(3))
+
+
+_JOB = """
+import signal, sys, time
+from symexp.schedule import Task, run_tasks
+from tests.test_schedule import _sleep_long
+
+def stop(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+signal.signal(signal.SIGTERM, stop)
+try:
+    run_tasks([Task(f"t{i}", 1, payload=i) for i in range(4)], 2, _sleep_long)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(3)
+"""
+
+
+def _sleep_long(i):
+    time.sleep(120)
+    return i
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGKILL"])
+def test_workers_die_with_a_stopped_or_killed_job(signame):
+    """SIGTERM (scancel, a time limit) ends the job at once and kills its pool; after SIGKILL the
+    workers notice their parent is gone and exit: no CPU spent for nobody on a billed node."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    psutil = pytest.importorskip("psutil")
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", _JOB], cwd=repo, stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(repo)))
+    try:
+        parent = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 60
+        workers = []
+        while time.monotonic() < deadline:  # both workers started and busy with a task
+            workers = [c for c in parent.children(recursive=True) if "resource_tracker" not in " ".join(c.cmdline())]
+            if len(workers) >= 2:
+                break
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the pool never started"
+        time.sleep(2.0)  # tasks under way
+        proc.send_signal(getattr(signal, signame))
+        code = proc.wait(timeout=30)
+        if signame == "SIGTERM":
+            assert code == 3 and "interrupted" in proc.stdout.read()
+        _, alive = psutil.wait_procs(workers, timeout=15)
+        assert not alive, f"workers still running after the job ended: {[p.pid for p in alive]}"
+    finally:
+        proc.kill()

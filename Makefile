@@ -50,7 +50,8 @@ paper-subset: $(STAMP)
 	$(MAKE) paper-subset-table
 
 paper-subset-table: $(STAMP)
-	$(PY) -m analysis.table1 --store $(PAPER_SUBSET_STORE) --out results/paper_subset/analysis
+	$(PY) -m analysis.table1 --store $(PAPER_SUBSET_STORE) --out results/paper_subset/analysis \
+		dataset=blood_transfusion,australian sampling_seed=0
 
 bench: $(STAMP)
 	$(PY) experiments/bench_evaluation.py

@@ -244,6 +244,21 @@ def test_table1_comparison_counts(table1_out):
     assert "Paper's ordering holds:" in md
 
 
+def test_table1_on_a_sub_grid_compares_only_its_rows(store, tmp_path):
+    """A view restricted by overrides (the paper subset) is compared on its own rows: the rows it
+    never meant to run are not "missing", and the ordering is also judged on the same rows."""
+    root, values = store
+    assert table1.main(["--store", str(root), "--out", str(tmp_path), "model=lr,nn", "dataset=blood_transfusion,kc1"]) == 0
+    d = tmp_path / "table1" / "hpobench"
+    cmp = pd.read_csv(d / "comparison.csv")
+    assert len(cmp) == 4 * 5
+    assert set(zip(cmp["model"], cmp["dataset"])) == {
+        (m, ds) for m in ("Logistic Regression", "Neural Network") for ds in ("blood-transfusion", "kc1")}
+    assert (cmp["status"] == "missing").sum() == 20 - len(values)
+    md = (d / "comparison.md").read_text()
+    assert "of 20**" in md and "Published ordering over the same 3 row(s):" in md
+
+
 def test_ordering_summary_detects_the_papers_order():
     pub = table1.load_published()
     # reproduce the published means exactly: the ordering must hold and every cell agree

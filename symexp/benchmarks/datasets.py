@@ -236,8 +236,16 @@ def fetch_openml(info: DatasetInfo, openml_module: Any = None) -> RawData:
     """
     if openml_module is None:
         import openml as openml_module  # noqa: PLC0415 - heavy import, only when needed
-    task = openml_module.tasks.get_task(info.task_id, download_splits=True, download_data=False)
-    dataset = openml_module.datasets.get_dataset(task.dataset_id, download_data=True)
+    try:
+        task = openml_module.tasks.get_task(info.task_id, download_splits=True, download_data=False)
+        dataset = openml_module.datasets.get_dataset(task.dataset_id, download_data=True)
+    except (OSError, ConnectionError) as exc:  # requests' ConnectionError is an OSError
+        # No data directory and no OpenML: a setup problem the user fixes, not a result.
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise SymexpError(
+            f"dataset {info.name}: no data directory is set and OpenML task {info.task_id} cannot be "
+            f"fetched ({type(exc).__name__}: {reason}); set SYMEXP_DATA_DIR (or paths.data_dir) to a "
+            "directory with the datasets' CSV files") from None
     X, y, categorical, names = dataset.get_data(target=task.target_name, dataset_format="dataframe")
     names = list(X.columns) if names is None else list(names)
     nominal = [n for n, is_cat in zip(names, categorical) if is_cat]

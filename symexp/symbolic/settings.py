@@ -70,6 +70,10 @@ class SRSettings:
     max_length : int
         Operon only: the maximum tree length (nodes) of a program (pyoperon's default 50).
         gplearn has no length cap and ignores it.
+    local_iterations : int
+        Operon only: Levenberg-Marquardt iterations tuning each program's coefficients during
+        evolution (pyoperon's ``optimizer_iterations``; its default 0 = linear scaling only).
+        gplearn ignores it.
     """
 
     population_size: int = 1000
@@ -98,6 +102,7 @@ class SRSettings:
     low_memory: bool = False
     engine: str = "gplearn"
     max_length: int = 50
+    local_iterations: int = 0
 
     def __post_init__(self) -> None:
         def put(name: str, value: Any) -> None:
@@ -119,6 +124,7 @@ class SRSettings:
         if self.engine not in VALID_ENGINES:
             raise unknown_choice("SR engine", self.engine, VALID_ENGINES)
         put("max_length", _int("max_length", self.max_length, minimum=1))
+        put("local_iterations", _int("local_iterations", self.local_iterations, minimum=0))
         put("population_size", _int("population_size", self.population_size, minimum=1))
         put("generations", _int("generations", self.generations, minimum=1))
         put("tournament_size", _int("tournament_size", self.tournament_size, minimum=1))

@@ -140,11 +140,11 @@ def truth_rmse(problem: Problem, names: list[str], predict_fn, X_test: np.ndarra
     return float(np.sqrt(np.mean((pred - truth) ** 2)) / np.std(truth))
 
 
-def run_one(problem: Problem, variant: str, folder: Path) -> dict:
+def run_one(problem: Problem, variant: str, folder: Path, data_seed: int = 0) -> dict:
     from symexp.explain import explain
     from symexp.explain.formula import predict
 
-    csv, space = make_run(problem, folder)
+    csv, space = make_run(problem, folder, data_seed)
     t0 = time.perf_counter()
     result = explain(csv, space_file=space, direction=problem.direction, progress=False, **VARIANTS[variant])
     seconds = time.perf_counter() - t0
@@ -159,7 +159,7 @@ def run_one(problem: Problem, variant: str, folder: Path) -> dict:
     front = [{"complexity": c.complexity, "r2_surrogate": c.metrics["surrogate"]["r2"],
               "rmse_rel": truth_rmse(problem, names, lambda A, c=c: predict(c.expression, names, A), X_test, truth),
               "formula": c.formula} for c in result.front]
-    return {"problem": problem.name, "variant": variant, "seconds": round(seconds, 1),
+    return {"problem": problem.name, "variant": variant, "data_seed": data_seed, "seconds": round(seconds, 1),
             "rmse_rel": rel, "complexity": chosen.complexity, "r2_surrogate": chosen.metrics["surrogate"]["r2"],
             "warnings": len(result.warnings), "best_front_rmse_rel": best, "surrogate_rmse_rel": sur,
             "explained": names, "formula": chosen.formula, "timings": result.timings, "front": front}
@@ -176,10 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", default=",".join(PROBLEMS), help="comma-separated (default: all)")
     parser.add_argument("--variants", default="default", help=f"comma-separated or 'all': {', '.join(VARIANTS)}")
+    parser.add_argument("--data-seeds", default="0", help="seeds of the random-search runs (default 0); several "
+                                                           "seeds repeat each problem on other evaluations")
     parser.add_argument("--out", help="also write the rows as JSON to this file")
     args = parser.parse_args(argv)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()]
     variants = list(VARIANTS) if args.variants == "all" else [v.strip() for v in args.variants.split(",") if v.strip()]
+    data_seeds = [int(v) for v in args.data_seeds.split(",") if v.strip()]
     bad = [p for p in problems if p not in PROBLEMS] + [v for v in variants if v not in VARIANTS]
     if bad:
         print(f"unknown problem(s)/variant(s): {', '.join(bad)}", file=sys.stderr)
@@ -191,14 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for problem in problems:
-            for variant in variants:
-                r = run_one(PROBLEMS[problem], variant, Path(tmp))
-                rows.append(r)
-                r2 = "-" if r["r2_surrogate"] is None else f"{r['r2_surrogate']:.3f}"
-                print(f"{r['problem']:<13} {r['variant']:<16} {r['seconds']:>7.1f} {r['rmse_rel']:>8.3f} "
-                      f"{r['complexity']:>4} {r2:>6} {r['warnings']:>4} {r['best_front_rmse_rel']:>8.3f} "
-                      f"{r['surrogate_rmse_rel']:>7.3f}  {r['formula'][:90]}", flush=True)
-    print("\nper variant (mean over problems): seconds, rmse/std, complexity, share with rmse/std < 0.1")
+            for data_seed in data_seeds:
+                for variant in variants:
+                    rows.append(run_one(PROBLEMS[problem], variant, Path(tmp), data_seed))
+                    r = rows[-1]
+                    r2 = "-" if r["r2_surrogate"] is None else f"{r['r2_surrogate']:.3f}"
+                    name = r["problem"] if len(data_seeds) == 1 else f"{r['problem']}/{data_seed}"
+                    print(f"{name:<13} {r['variant']:<16} {r['seconds']:>7.1f} {r['rmse_rel']:>8.3f} "
+                          f"{r['complexity']:>4} {r2:>6} {r['warnings']:>4} {r['best_front_rmse_rel']:>8.3f} "
+                          f"{r['surrogate_rmse_rel']:>7.3f}  {r['formula'][:90]}", flush=True)
+    print("\nper variant (mean over runs): seconds, rmse/std, complexity, share with rmse/std < 0.1")
     for variant in variants:
         sel = [r for r in rows if r["variant"] == variant]
         good = np.mean([r["rmse_rel"] < 0.1 for r in sel])

@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="seed of surrogate, samples and background (default 0)")
     e.add_argument("--cv-folds", type=int, help=f"cross-validation folds of the surrogate, 0 to skip (default {DEFAULTS.cv_folds})")
     e.add_argument("--select", type=int, help="with a report folder as PATH: redraw it with this front position as "
-                                              "the formula (default: the simplest formula with R^2 within 0.01 of the best)")
+                                              "the formula (default: the simplest formula with R^2 within 0.005 of the best)")
     e.add_argument("--out", default="symexp-explain", help="report folder (default ./symexp-explain); must not exist "
                                                             "or be empty unless --force")
     e.add_argument("--force", action="store_true", help="write into a non-empty --out folder")

@@ -84,6 +84,19 @@ def test_rounding_is_as_short_as_the_tolerance_allows():
     assert str(round_significant(2.0 * x**2.0, 3)) == "2*x**2"
 
 
+def test_unfaithful_simplification_falls_back():
+    """A formula that does not reproduce the engine's own values on the box (here sqrt(u) for a
+    program computing sqrt(|u|) over negative u) is replaced by the unsimplified form."""
+    from symexp.explain.search import faithful
+
+    u = sp.Symbol("u", real=True)
+    U = np.linspace(-2, 2, 41).reshape(-1, 1)
+    exact = sp.sqrt(sp.Abs(u))
+    expr, note = faithful(sp.sqrt(u), np.sqrt(np.abs(U[:, 0])), ["u"], U, lambda: exact)
+    assert expr == exact and "unsimplified" in note
+    assert faithful(exact, np.sqrt(np.abs(U[:, 0])), ["u"], U, lambda: None) == (exact, None)
+
+
 def test_tree_round_trip_and_refusal():
     lr = sp.Symbol("lr", positive=True)
     d = sp.Symbol("max_depth", positive=True)

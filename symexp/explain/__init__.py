@@ -9,10 +9,9 @@ with the other hyperparameters integrated out by partial dependence (Section 4.1
 SR fits the standardised target, with log-scaled hyperparameters entering as ``log10(x)``
 (:mod:`.formula`, :mod:`.search`); formulas are written back in the run's units. Every candidate
 is scored against the surrogate and the run's own evaluations (:mod:`.quality`); the Pareto front
-of accuracy vs complexity (:mod:`.front`) gives the default formula (the simplest within 0.01 of the
-best R^2 against the surrogate), and
-:mod:`.report` writes a report that starts with any warning about its quality. The steps are in
-:mod:`.explanation`; the defaults in :mod:`.defaults`.
+of accuracy vs complexity (:mod:`.front`) gives the default formula (the simplest within 0.005 of
+the best R^2 against the surrogate), and :mod:`.report` writes a report that starts with any
+warning about its quality. The steps are in :mod:`.explanation`; the defaults in :mod:`.defaults`.
 
     from symexp.explain import explain
     result = explain("smac3_output/run/0", out_dir="explanation")

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from symexp.explain.formula import Variables, formula_text, latex, round_adaptive, to_tree, write_back
-from symexp.symbolic import SRSettings, make_regressor
-
 from symexp.explain.defaults import ENGINES
+from symexp.explain.formula import Variables, formula_text, latex, predict, round_adaptive, to_tree, write_back
+from symexp.symbolic import SRSettings, convert_program, make_regressor
+
 Progress = Callable[[str], None]
 
 
@@ -52,6 +52,7 @@ class Formula:
     id: int = -1
     metrics: dict[str, Any] = field(default_factory=dict)
     guards: list[str] = field(default_factory=list)
+    note: str | None = None
 
     @property
     def formula(self) -> str:
@@ -70,8 +71,25 @@ class Formula:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "engine": self.engine, "seed": self.seed, "parsimony": self.parsimony,
                 "formula": self.formula, "latex": self.latex, "complexity": self.complexity,
-                "tree": to_tree(self.expression), "guards": list(self.guards), "program": self.program,
+                "tree": to_tree(self.expression), "guards": list(self.guards), "note": self.note,
+                "program": self.program,
                 "timed_out": self.timed_out, "fit_seconds": round(self.fit_seconds, 3), **self.metrics}
+
+
+FAITHFUL_RMSE = 1e-4
+
+
+def faithful(expr_z: sp.Expr, engine_values: np.ndarray, names: list[str], U_check: np.ndarray,
+             fallback: Callable[[], sp.Expr]) -> tuple[sp.Expr, str | None]:
+    """``expr_z`` if it reproduces the engine's own values on the check grid (RMSE <= 1e-4 on the
+    standardised scale), else the unsimplified form from ``fallback()``: SymPy's simplification
+    can move a square root or logarithm past an absolute value and leave a formula that is
+    undefined where the program is not."""
+    ok = np.isfinite(engine_values)
+    pred = predict(expr_z, names, U_check)
+    if np.all(np.isfinite(pred[ok])) and math.sqrt(float(np.mean((pred[ok] - engine_values[ok]) ** 2))) <= FAITHFUL_RMSE:
+        return expr_z, None
+    return fallback(), "kept unsimplified: SymPy's simplification changed the formula on the box"
 
 
 def _finish(expr_z: sp.Expr, variables: Variables, mean: float, std: float, X_check: np.ndarray) -> tuple[sp.Expr, int]:
@@ -107,8 +125,11 @@ def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variabl
             members = est.pareto_front_
             seconds = time.perf_counter() - t0
             for m in members:
-                expr, ops = _finish(m.expression, variables, mean, std, X_check)
-                out.append(Formula("operon", int(seed), None, expr, ops, seconds, bool(est.timed_out_), m.program))
+                expr_z, note = faithful(m.expression, est.predict_member(m.index, U_check), names, U_check,
+                                        lambda m=m: m.conversion.exact)
+                expr, ops = _finish(expr_z, variables, mean, std, X_check)
+                out.append(Formula("operon", int(seed), None, expr, ops, seconds, bool(est.timed_out_), m.program,
+                                   note=note))
     if engine in ("gplearn", "both"):
         for p in sorted({float(v) for v in parsimony}, reverse=True):
             for seed in seeds:
@@ -118,8 +139,15 @@ def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variabl
                 t0 = time.perf_counter()
                 est = make_regressor(s, int(seed), names, no_logs).fit(U, z, X_eval=U_check)
                 seconds = time.perf_counter() - t0
-                expr, ops = _finish(est.expression_, variables, mean, std, X_check)
-                out.append(Formula("gplearn", int(seed), p, expr, ops, seconds, bool(est.timed_out_), est.program_))
+
+                def unsimplified(est=est, s=s):
+                    return convert_program(est.gp_._program, names, None, X=np.vstack([U, U_check]),
+                                           exp_cap=s.exp_cap, simplify=False).expression
+
+                expr_z, note = faithful(est.expression_, est.predict(U_check), names, U_check, unsimplified)
+                expr, ops = _finish(expr_z, variables, mean, std, X_check)
+                out.append(Formula("gplearn", int(seed), p, expr, ops, seconds, bool(est.timed_out_), est.program_,
+                                   note=note))
     return out
 
 

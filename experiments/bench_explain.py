@@ -40,6 +40,7 @@ every number down.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -162,7 +163,8 @@ def run_one(problem: Problem, variant: str, folder: Path, data_seed: int = 0) ->
     return {"problem": problem.name, "variant": variant, "data_seed": data_seed, "seconds": round(seconds, 1),
             "rmse_rel": rel, "complexity": chosen.complexity, "r2_surrogate": chosen.metrics["surrogate"]["r2"],
             "warnings": len(result.warnings), "best_front_rmse_rel": best, "surrogate_rmse_rel": sur,
-            "explained": names, "formula": chosen.formula, "timings": result.timings, "front": front}
+            "explained": names, "formula": chosen.formula, "timings": result.timings, "front": front,
+            "fits_stopped_at_time_limit": len({(c.engine, c.seed, c.parsimony) for c in result.candidates if c.timed_out})}
 
 
 def load() -> str:
@@ -178,11 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default="default", help=f"comma-separated or 'all': {', '.join(VARIANTS)}")
     parser.add_argument("--data-seeds", default="0", help="seeds of the random-search runs (default 0); several "
                                                            "seeds repeat each problem on other evaluations")
+    parser.add_argument("--rows", type=int, help="evaluations per run instead of each problem's own (60 to 100)")
     parser.add_argument("--out", help="also write the rows as JSON to this file")
     args = parser.parse_args(argv)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()]
     variants = list(VARIANTS) if args.variants == "all" else [v.strip() for v in args.variants.split(",") if v.strip()]
     data_seeds = [int(v) for v in args.data_seeds.split(",") if v.strip()]
+    if args.rows is not None:
+        for name in problems:
+            PROBLEMS[name] = dataclasses.replace(PROBLEMS[name], n=int(args.rows))
     bad = [p for p in problems if p not in PROBLEMS] + [v for v in variants if v not in VARIANTS]
     if bad:
         print(f"unknown problem(s)/variant(s): {', '.join(bad)}", file=sys.stderr)

@@ -550,6 +550,8 @@ def test_bad_optuna_inputs(tmp_path, optuna_storage, capsys):
 
     assert "does not exist" in run_cli(["explain", f"sqlite:///{tmp_path / 'none.db'}"], capsys)
     assert "unknown study" in run_cli(["explain", optuna_storage, "--study", "nope"], capsys)
+    db_file = optuna_storage[len("sqlite:///"):]
+    assert read_run(db_file).n == 80  # a .db path works like its URL
     url = f"sqlite:///{tmp_path / 'multi.db'}"
     for name in ("a", "b"):
         optuna.create_study(study_name=name, storage=url, directions=["minimize", "maximize"])

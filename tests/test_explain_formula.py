@@ -71,6 +71,18 @@ def test_exponentials_of_log10_become_powers():
     assert np.allclose(predict(out, ["n", "d"], X), predict(expr, ["n", "d"], X))
 
 
+def test_numbers_go_into_the_one_sum_of_a_product():
+    from symexp.explain.formula import absorb_numbers
+
+    n, d = sp.Symbol("n", positive=True), sp.Symbol("d", positive=True)
+    expr = 121.1 * n**0.896 * (0.0003684 * d + 0.001601) - 8.25
+    out = absorb_numbers(expr)
+    assert str(out) == "n**0.896*(0.04461324*d + 0.1938811) - 8.25"
+    assert absorb_numbers(2 * n * (d + 1) * (d + 2)) == 2 * n * (d + 1) * (d + 2)  # two sums: unchanged
+    X = np.array([[10.0, 3.0], [500.0, 7.0]])
+    assert np.allclose(predict(out, ["n", "d"], X), predict(expr, ["n", "d"], X))
+
+
 def test_rounding_is_as_short_as_the_tolerance_allows():
     x = sp.Symbol("x", positive=True)
     X = np.linspace(1, 2, 50).reshape(-1, 1)

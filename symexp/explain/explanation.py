@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from symexp.errors import SymexpError, unknown_choice
-from symexp.explain.formula import UNITS, Variables, functions_used, guard_notes
+from symexp.explain.formula import FUNCTION_MEANINGS, UNITS, Variables, functions_used, guard_notes
 from symexp.explain.front import R2_TOLERANCE, accuracy_choice, elbow_index, pareto_front
 from symexp.explain.quality import Reference, fit_stats, score, warnings_for
 from symexp.explain.readers import RunData, check_run, read_run
@@ -104,8 +104,6 @@ class Explanation:
             v["hyperparameter"] = run.display_name(v["symbol"])
             variables.append(v)
         fns = functions_used([c.expression for c in self.front])
-        from symexp.explain.formula import FUNCTION_MEANINGS
-
         chosen = self.chosen
         y_fit = self.surrogate.mean(run.X)
         return {

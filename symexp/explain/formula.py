@@ -135,7 +135,25 @@ def write_back(expr_z: sp.Expr, variables: Variables, mean: float, std: float) -
         if s.name not in leaves:
             raise SymexpError(f"formula uses unknown symbol {s.name}; valid: {', '.join(variables.names)}")
         repl[s] = leaves[s.name]
-    return log10_powers(sp.Float(mean) + sp.Float(std) * expr_z.xreplace(repl))
+    return absorb_numbers(log10_powers(sp.Float(mean) + sp.Float(std) * expr_z.xreplace(repl)))
+
+
+def absorb_numbers(expr: sp.Expr) -> sp.Expr:
+    """``c*x*(a + b)`` -> ``x*(c*a + c*b)``: a product's number goes into its one sum, so that the
+    coefficients read in the objective's units (SymPy distributes a number over a sum only when
+    nothing else multiplies it, which leaves the scale of the write-back outside)."""
+
+    def fits(e) -> bool:
+        if not isinstance(e, sp.Mul):
+            return False
+        c, rest = e.as_coeff_Mul()
+        return c.is_Number and c not in (1, -1) and sum(isinstance(f, sp.Add) for f in sp.Mul.make_args(rest)) == 1
+
+    def absorb(e):
+        c, rest = e.as_coeff_Mul()
+        return sp.Mul(*[c * f if isinstance(f, sp.Add) else f for f in sp.Mul.make_args(rest)])
+
+    return expr.replace(fits, absorb)
 
 
 def log10_powers(expr: sp.Expr) -> sp.Expr:

@@ -415,6 +415,10 @@ def _md_table(head: list[str], rows: list[list[str]], code_col: int | None = Non
     return lines
 
 
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _how_chosen(summary: dict[str, Any]) -> str:
     ch = summary["chosen"]
     how = (f"the default: {summary['choice_rule']}" if ch["selected_by"] == "rule" else "chosen with --select")
@@ -430,7 +434,7 @@ def markdown(summary: dict[str, Any]) -> str:
     if summary["warnings"]:
         lines += ["## Warnings", ""] + [f"- **{w}**" for w in summary["warnings"]] + [""]
     lines += ["## Formula", "", f"`{name} ~ {ch['formula']}`  ({summary['objective']['better']})", "",
-              "$$" + ch["latex"] + "$$", "", f"{_how_chosen(summary).capitalize()}.", ""]
+              "$$" + ch["latex"] + "$$", "", f"{_upper_first(_how_chosen(summary))}.", ""]
     if summary["integrated_out"]:
         lines += [f"Integrated out (averaged over by partial dependence): "
                   f"{', '.join(_display(summary, n) for n in summary['integrated_out'])}.", ""]
@@ -516,7 +520,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} code{{background:
 <h2>Formula</h2>
 <p><code>{e(name)} ~ {e(ch['formula'])}</code> ({e(summary['objective']['better'])})</p>
 {formula_mathml}
-<p>{e(_how_chosen(summary).capitalize())}.</p>
+<p>{e(_upper_first(_how_chosen(summary)))}.</p>
 {integrated}
 <h3>Quality</h3>
 {table(['check', 'RMSE', 'R^2'], _quality_rows(summary))}

@@ -14,7 +14,7 @@ from pathlib import Path
 from symexp.errors import SymexpError
 
 #: Measured with experiments/bench_explain.py (README, "Explain your own HPO run").
-TYPICAL_DEFAULT_RUN = "20-40 s"
+TYPICAL_DEFAULT_RUN = "13-53 s"
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -134,14 +134,16 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 EXPLAIN_EPILOG = """\
-how long it takes: a default run (operon, 2 SR seeds) on 50-100 evaluations takes about
-{typical} on 2 cores; every SR fit stops at --time-limit (default {limit:g} s), so SR takes at most
-{fits} x {limit:g} s plus the surrogate. The progress lines on stderr show the elapsed time.
+how long it takes: a default run (operon, 2 SR seeds) on 60-100 evaluations took {typical} on
+2 cores shared with other jobs (load average 4 to 10); every SR fit stops at --time-limit (default
+{limit:g} s), so SR takes at most {fits} x {limit:g} s plus the surrogate. The progress lines on
+stderr show the elapsed time.
 
 engines: operon (default) evolves formulas on (error, length) and tunes their constants, giving a
 whole front of formulas in seconds; gplearn is the paper's engine, one fit per parsimony
-coefficient and seed, several times slower and less accurate here; both puts all candidates on
-one front (time of both). See experiments/bench_explain.py and the README for the measurements.
+coefficient and seed: 2 times slower and far less accurate on the benchmark (RMSE vs the truth
+0.49 of its std against 0.06); both puts all candidates on one front at the time of both. See
+experiments/bench_explain.py and the README for the measurements.
 
 units: log-scaled hyperparameters enter formulas as log10(x) (base-10 logarithm); log is the
 natural logarithm. The report starts with warnings when the formula or the surrogate is poor.

@@ -1,6 +1,7 @@
 """Unit tests of the pieces of ``symexp explain`` that need no fit: formulas in the user's units
 (:mod:`symexp.explain.formula`), the quality gate (:mod:`symexp.explain.quality`), the default
-choice on the front, the check grid and the readers' space inference."""
+choice on the front, the check grid and the readers' space inference; one small operon fit checks
+that operon's formulas need no ``sympy.simplify``."""
 
 from __future__ import annotations
 
@@ -211,3 +212,25 @@ def test_inferred_space_is_log_scaled_for_wide_positive_columns(tmp_path):
     run = read_run(tmp_path / "r.csv")
     assert run.space["lr"].log and not run.space["frac"].log
     assert any("log-scaled when positive" in n for n in run.notes)
+
+
+def test_operon_formulas_unsimplified_by_default_predict_like_simplified():
+    """Skipping ``sympy.simplify`` for operon (the default) changes only the printed form: the same
+    programs (same seed) give formulas with the same values on the box, in the user's units."""
+    from symexp.explain.explanation import sr_settings
+    from symexp.explain.search import search
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([10 ** rng.uniform(-4, 0, 60), rng.integers(1, 13, 60).astype(float)])
+    y = 0.1 + 0.02 * np.log10(X[:, 0]) ** 2 + 0.003 * X[:, 1]
+    X_check = box_grid(SPACE, 200)
+    v = Variables.of(SPACE, "log10")
+    base = sr_settings(population_size=200, generations=5, time_limit_s=None)
+    plain = search(X, y, X_check, v, "operon", base, [0], [])
+    simplified = search(X, y, X_check, v, "operon", base, [0], [], simplify_operon=True)
+    assert [f.program for f in plain] == [f.program for f in simplified] and len(plain) > 1
+    for a, b in zip(plain, simplified):
+        pa, pb = predict(a.expression, v.names, X_check), predict(b.expression, v.names, X_check)
+        assert np.allclose(pa, pb, rtol=1e-3, atol=1e-3 * np.std(y)), (a.formula, b.formula)
+    best = min(plain, key=lambda f: float(np.mean((predict(f.expression, v.names, X) - y) ** 2)))
+    assert math.sqrt(float(np.mean((predict(best.expression, v.names, X) - y) ** 2))) < 0.2 * np.std(y)

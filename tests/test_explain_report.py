@@ -82,6 +82,30 @@ def test_one_dimensional_landscape(report, tmp_path):
     assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"formula", "evaluated configurations (observed)"}
 
 
+def test_three_explained_landscape_averages_the_third(report, tmp_path):
+    """With three explained hyperparameters the landscape shows the top two; the formula's third
+    variable is averaged over the stored background, like the surrogate's others. Raw units on
+    request: the log-scaled classifier:C enters as itself."""
+    from symexp.explain.formula import predict
+    from symexp.explain.report import expression_of, formula_on_landscape
+
+    explain(report.parent / "run.csv", space_file=report.parent / "space.yaml", cost_column="accuracy",
+            direction="maximize", top_k=3, units="raw", out_dir=tmp_path / "three", progress=False, **FAST)
+    summary, data = load(tmp_path / "three")
+    assert summary["units"] == "raw" and all(v["enters_as"] == v["symbol"] for v in summary["variables"])
+    assert not any("log10" in c["formula"] for c in summary["candidates"])
+    assert len(summary["explained"]) == 3 and data["pair"] == summary["explained"][:2]
+    third = summary["explained"][2]
+    assert data["background"]["names"] == [third] and len(data["background"]["values"]) == 100
+    expr = expression_of(summary, summary["chosen"])
+    values = formula_on_landscape(summary, data, expr)
+    a, b = data["axes"][0][7], data["axes"][1][11]
+    bg = np.asarray(data["background"]["values"])[:, 0]
+    X = np.column_stack([np.full(len(bg), a), np.full(len(bg), b), bg])
+    assert values[7 * len(data["axes"][1]) + 11] == pytest.approx(float(np.mean(predict(expr, summary["explained"], X))))
+    assert len(landscape_figure(summary, data).axes) == 6  # three panels and their colour bars
+
+
 def test_importance_plot_has_a_legend_and_original_names(report):
     summary, _ = load(report)
     fig = importance_figure(summary)

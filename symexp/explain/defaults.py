@@ -26,6 +26,11 @@ class Defaults:
     generations: int = 20
     max_length: int = 30
     local_iterations: int = 10
+    #: operon's formulas are used as SymPy builds them (no ``sympy.simplify``): on the benchmark the
+    #: same accuracy and complexity (RMSE vs truth / std 0.058 vs 0.060, 9.8 vs 9.5 operations) in
+    #: about 35 % less time (simplifying ~35 front members was half of the SR step). gplearn's
+    #: programs, with their protected operations, are always simplified.
+    simplify_operon: bool = False
     time_limit_s: float = 20.0
     function_set: tuple[str, ...] = EXPLAIN_FUNCTIONS
     parsimony: tuple[float, ...] = DEFAULT_PARSIMONY

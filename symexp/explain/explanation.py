@@ -126,7 +126,8 @@ class Explanation:
             "sr": {"engine": self.engine, "n_samples": int(len(self.y_train)), "seeds": list(self.sr_seeds),
                    "parsimony": list(self.parsimony) if self.engine != "operon" else None,
                    "check_points": int(len(self.reference.y_check)), "n_background": self.n_background,
-                   "seed": self.seed, "settings": self.settings.to_dict()},
+                   "seed": self.seed, "settings": self.settings.to_dict(),
+                   "simplify_operon": DEFAULTS.simplify_operon},
             "front": [dict(c.to_dict(), position=i) for i, c in enumerate(self.front)],
             "candidates": [c.to_dict() for c in self.candidates],
             "choice_rule": f"simplest formula with R^2 vs surrogate within {R2_TOLERANCE} of the best on the front",
@@ -442,7 +443,8 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         timings["labels"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        candidates = search(X_train, y_train, X_check, variables, engine, base, seeds, pars, steps)
+        candidates = search(X_train, y_train, X_check, variables, engine, base, seeds, pars, steps,
+                            simplify_operon=DEFAULTS.simplify_operon)
         timings["sr"] = time.perf_counter() - t
         t = time.perf_counter()
         steps(f"scoring {len(candidates)} formulas")

@@ -33,7 +33,7 @@ Files written to ``out_dir``:
     explained:    [name]                  the formula's variables
     integrated_out: [name]
     sr:           {engine: operon|gplearn|both, n_samples, seeds, parsimony, check_points,
-                   n_background, seed, settings: {SRSettings fields}}
+                   n_background, seed, settings: {SRSettings fields}, simplify_operon}
     front:        [formula + position]    simplest first
     candidates:   [formula]               every distinct formula found
     choice_rule:  str                     how the default formula is chosen (:mod:`symexp.explain.front`)

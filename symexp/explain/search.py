@@ -100,12 +100,13 @@ def _finish(expr_z: sp.Expr, variables: Variables, mean: float, std: float, X_ch
 
 def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variables, engine: str,
            settings: SRSettings, seeds: Sequence[int], parsimony: Sequence[float],
-           step: Progress | None = None) -> list[Formula]:
+           step: Progress | None = None, simplify_operon: bool = False) -> list[Formula]:
     """Candidate formulas for ``y`` (n,) at configurations ``X`` (n, k) of ``variables``.
 
     ``X_check`` (m, k): points spanning the box (raw units); gplearn's guards are decided on
     ``X`` and these, and rounding is checked on them. ``settings`` is the base; ``engine``,
-    ``parsimony_coefficient`` and ``n_decimals`` are set here.
+    ``parsimony_coefficient`` and ``n_decimals`` are set here, and operon's formulas are not
+    passed through ``sympy.simplify`` unless ``simplify_operon``.
     """
     names = variables.names
     U, U_check = variables.transform(X), variables.transform(X_check)
@@ -120,6 +121,8 @@ def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variabl
             if step:
                 step(f"operon SR, seed {seed}")
             s = dataclasses.replace(settings, engine="operon", n_decimals=None)
+            if not simplify_operon:
+                s = dataclasses.replace(s, max_simplify_chars=0)
             t0 = time.perf_counter()
             est = make_regressor(s, int(seed), names, no_logs).fit(U, z, X_eval=U_check)
             members = est.pareto_front_

@@ -23,7 +23,7 @@ builder            experiment read               outputs (under ``<out>``)
 ``--experiment NAME`` builds what applies to the records of one experiment (e.g. ``smoke``)
 instead, into ``<out>/experiments/NAME/``, labelled as not the paper's setting: Table 1,
 the formulas of all three SR methods and the landscapes at the experiment's own sample size
-(its largest n) and parsimony (1e-4 if present, else its most common one); the sample-size
+(its largest n) and parsimony (Table 1's if it has it, else its smallest), both from its preset; the sample-size
 figures only if it has several n, the parsimony figures only if it has several parsimony
 values; for ``pdp``, the PD formulas and Fig. 6b/7. What does not apply is reported as such.
 ``<out>/experiments/NAME/README.md`` states the setting used.
@@ -48,14 +48,14 @@ from pathlib import Path
 
 from analysis import formulas, landscapes, parsimony, pdp_figures, sample_size, table1
 from analysis.common import (
-    DEFAULT_CACHE, Report, add_cache_arg, check_experiment, check_store, dataset_name, is_close, load_ok,
-    make_parser, model_name, run_cli, write_text,
+    DEFAULT_CACHE, Report, add_cache_arg, check_experiment, check_store, dataset_name, load_ok,
+    ViewRef, make_parser, model_name, run_cli, view_setting, write_text,
 )
 
 BUILDERS = ("table1", "sample_size", "parsimony", "formulas", "landscapes", "pdp_formulas", "pdp_figures",
             "figure1")
-PAPER_PARSIMONY = 1e-4
-PAPER_N = {"table1": 140, "pdp": 100}  # presets whose single n is the paper's (Table 1; Fig. 6b, 7)
+# The presets that are the paper's experiments; their n and parsimony come from conf/experiment/.
+PAPER_PRESETS = ("table1", "sample_size", "parsimony", "pdp")
 
 
 @dataclass
@@ -71,8 +71,7 @@ class Setting:
 
     @property
     def is_paper(self) -> bool:
-        return (self.n_samples == PAPER_N.get(self.experiment) and self.parsimony is not None
-                and abs(self.parsimony - PAPER_PARSIMONY) <= 1e-12)
+        return self.experiment in PAPER_PRESETS
 
     @property
     def label(self) -> str:
@@ -82,17 +81,15 @@ class Setting:
 
 
 def experiment_setting(store: Path, experiment: str) -> Setting:
+    """The experiment's own n (its largest) and parsimony (Table 1's if it has it, else its smallest),
+    from its preset; the cells from its records."""
+    setting = view_setting(experiment)
+    ns, ps = setting["n_samples"], setting["parsimony"]
     _, ok = load_ok(store, experiment)
     if len(ok) == 0:
-        return Setting(experiment, None, None, [], [], [])
-    ns = sorted({int(v) for v in ok["n_samples"].dropna()})
-    sr = ok[ok["method"].astype(str).str.startswith("sr_")]
-    ps = sorted({float(v) for v in sr["parsimony"].dropna()})
-    if any(is_close(sr["parsimony"], PAPER_PARSIMONY)):
-        p = PAPER_PARSIMONY
-    else:
-        counts = Counter(float(v) for v in sr["parsimony"].dropna())
-        p = counts.most_common(1)[0][0] if counts else None
+        return Setting(experiment, None, None, ns, ps, [])
+    paper_p = view_setting("table1")["parsimony"]
+    p = next((v for v in ps if v in paper_p), ps[0] if ps else None)
     cells = sorted({f"{model_name(m)} / {dataset_name(d)}" for m, d in zip(ok["model"], ok["dataset"])})
     return Setting(experiment, ns[-1] if ns else None, p, ns, ps, cells)
 
@@ -104,23 +101,28 @@ def not_applicable(name: str, why: str) -> Report:
 
 
 def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_CACHE,
-         setting: Setting | None = None) -> Report:
+         setting: Setting | None = None, include_timed_out: bool = False, overrides: tuple[str, ...] = ()) -> Report:
+    late = {"include_timed_out": include_timed_out}
+
+    def view(experiment: str) -> ViewRef:
+        return ViewRef(experiment, overrides)
+
     if setting is None:  # the paper's setting: each builder on its own preset
         if name == "table1":
-            return table1.build(store, out)
+            return table1.build(store, out, view(table1.DEFAULT_EXPERIMENT), **late)
         if name == "sample_size":
-            return sample_size.build(store, out)
+            return sample_size.build(store, out, view(sample_size.DEFAULT_EXPERIMENT), **late)
         if name == "parsimony":
-            return parsimony.build(store, out)
+            return parsimony.build(store, out, view(parsimony.DEFAULT_EXPERIMENT), **late)
         if name == "formulas":
-            return formulas.build(store, out, trees=trees)
+            return formulas.build(store, out, view(formulas.DEFAULT_EXPERIMENT), trees=trees, **late)
         if name == "landscapes":
-            return landscapes.build(store, out, cache)
+            return landscapes.build(store, out, cache, view(landscapes.DEFAULT_EXPERIMENT), **late)
         if name == "pdp_formulas":
-            return formulas.build(store, out, experiment="pdp", methods=list(formulas.SR_METHOD_ORDER),
-                                  n_samples=None, parsimony=None, trees=trees, subdir="pdp_formulas")
+            return formulas.build(store, out, experiment=view("pdp"), methods=list(formulas.SR_METHOD_ORDER),
+                                  n_samples=None, parsimony=None, trees=trees, subdir="pdp_formulas", **late)
         if name == "pdp_figures":
-            return pdp_figures.build(store, out, cache)
+            return pdp_figures.build(store, out, cache, view(pdp_figures.DEFAULT_EXPERIMENT), **late)
     else:
         exp, n, p = setting.experiment, setting.n_samples, setting.parsimony
         if name in ("pdp_formulas", "pdp_figures") and exp != "pdp":
@@ -133,7 +135,7 @@ def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_C
         if name == "table1":
             if p is None:
                 return not_applicable(name, f"experiment {exp} has no SR records with a parsimony")
-            rep = table1.build(store, out, exp, n_samples=n, parsimony=p)
+            rep = table1.build(store, out, exp, n_samples=n, parsimony=p, **late)
             # the published cells this experiment does not cover are expected, not missing data
             uncovered = [m for m in rep.missing if m.startswith("[")]
             if uncovered:
@@ -143,22 +145,22 @@ def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_C
         elif name == "sample_size":
             if len(setting.all_n) < 2:
                 return not_applicable(name, f"experiment {exp} has one sample size (n = {n})")
-            rep = sample_size.build(store, out, exp, parsimony=p or PAPER_PARSIMONY)
+            rep = sample_size.build(store, out, exp, parsimony=p, **late)
         elif name == "parsimony":
             if len(setting.all_parsimony) < 2:
                 return not_applicable(name, f"experiment {exp} has one parsimony value ({p:g})" if p is not None
                                       else f"experiment {exp} has no SR records")
-            rep = parsimony.build(store, out, exp)
+            rep = parsimony.build(store, out, exp, **late)
         elif name == "formulas":
             rep = formulas.build(store, out, exp, methods=list(formulas.SR_METHOD_ORDER), n_samples=n,
-                                 parsimony=p, trees=trees)
+                                 parsimony=p, trees=trees, **late)
         elif name == "landscapes":
-            rep = landscapes.build(store, out, cache, exp, n=n, parsimony=p, subtitle=setting.label)
+            rep = landscapes.build(store, out, cache, exp, n=n, parsimony=p, subtitle=setting.label, **late)
         elif name == "pdp_formulas":
-            rep = formulas.build(store, out, experiment="pdp", methods=list(formulas.SR_METHOD_ORDER),
-                                 n_samples=None, parsimony=None, trees=trees, subdir="pdp_formulas")
+            rep = formulas.build(store, out, experiment=view("pdp"), methods=list(formulas.SR_METHOD_ORDER),
+                                 n_samples=None, parsimony=None, trees=trees, subdir="pdp_formulas", **late)
         elif name == "pdp_figures":
-            rep = pdp_figures.build(store, out, cache, exp, parsimony=p, subtitle=setting.label)
+            rep = pdp_figures.build(store, out, cache, exp, parsimony=p, subtitle=setting.label, **late)
         else:
             rep = None
         if rep is not None:
@@ -173,12 +175,13 @@ def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_C
 
 
 def build_all(store: Path, out: Path, only: list[str] | None = None, trees: bool = True,
-              cache: Path = DEFAULT_CACHE, setting: Setting | None = None) -> tuple[list[Report], bool]:
+              cache: Path = DEFAULT_CACHE, setting: Setting | None = None,
+              include_timed_out: bool = False, overrides: tuple[str, ...] = ()) -> tuple[list[Report], bool]:
     reports, failed = [], False
     for name in only or BUILDERS:
         t0 = time.perf_counter()
         try:
-            rep = _run(name, store, out, trees, cache, setting)
+            rep = _run(name, store, out, trees, cache, setting, include_timed_out, overrides)
         except Exception as exc:  # a bug in a builder must not stop the others
             rep = Report(name)
             rep.missing.append(f"FAILED: {type(exc).__name__}: {exc}")
@@ -207,15 +210,18 @@ def setting_readme(setting: Setting, store: Path) -> str:
         intro = "The sample size and parsimony are the paper's; the tables and figures use this experiment's records:"
         outro = ""
     else:
-        intro = ("**This is not the paper's setting.** Table 1 of the paper is n = 140 samples, parsimony 1e-4, "
-                 "5 sampling seeds x 3 SR seeds on 5 models x 8 datasets; here the tables and figures use this "
+        t1 = view_setting("table1")
+        intro = ("**This is not the paper's setting.** Table 1 of the paper (preset `table1`) is "
+                 f"n = {', '.join(map(str, t1['n_samples']))} samples, parsimony "
+                 f"{', '.join(f'{v:g}' for v in t1['parsimony'])}, {len(t1['sampling_seeds'])} sampling seeds x "
+                 f"{len(t1['sr_seeds'])} SR seeds on 5 models x 8 datasets; here the tables and figures use this "
                  "experiment's own records:")
         outro = ("" if setting.experiment == "pdp" else
                  "\nThe comparison with the published Table 1 is therefore only a sanity check (cells of other "
                  "datasets are listed as missing).\n")
     return (f"# Analysis of experiment `{setting.experiment}`\n\n"
             f"Built by `python -m analysis.build_all --experiment {setting.experiment}` from the records in "
-            f"`{store.resolve() / setting.experiment}`.\n\n{intro}\n\n"
+            f"its view of the store `{store.resolve()}`.\n\n{intro}\n\n"
             f"- sample size used: n = {setting.n_samples} (present: {ns})\n"
             f"- parsimony used: {used_p} (present: {ps})\n"
             f"- model x dataset cells: {', '.join(setting.cells) or 'none'}\n" + outro)
@@ -238,10 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     out, setting = args.out, None
     if args.experiment is not None:
         check_experiment(store, args.experiment, explicit=True)
-        setting = experiment_setting(store, args.experiment)
+        setting = experiment_setting(store, ViewRef(args.experiment, args.overrides))
         out = args.out / "experiments" / args.experiment
         write_text(out / "README.md", setting_readme(setting, store))
-    reports, failed = build_all(store, out, only or None, trees=not args.no_trees, cache=args.cache, setting=setting)
+    reports, failed = build_all(store, out, only or None, trees=not args.no_trees, cache=args.cache, setting=setting,
+                                include_timed_out=args.include_timed_out, overrides=tuple(args.overrides))
     full = "\n\n".join(r.text(max_missing=10**9) for r in reports)
     head = f"store: {store.resolve()}\ncache: {args.cache.resolve()}\nout: {out.resolve()}\n"
     if setting is not None:

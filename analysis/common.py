@@ -1,7 +1,11 @@
 """Shared pieces of the analysis commands: names, paths, CLI handling, plotting style, output.
 
-Every command is ``python -m analysis.<name> --store <records dir> --out <dir>``. Records are
-read with :func:`symexp.records.load_records`; outputs go to ``<out>/<artefact>/<protocol>/``.
+Every command is ``python -m analysis.<name> --store <records dir> --out <dir>``. An experiment
+preset is a *view* of the store (the records its cells plan, ``experiments/hydra_glue.build_view``):
+the analysis reads exactly those records, and takes the protocol values it labels its outputs
+with (n, parsimony, seeds) from the same preset, never from constants of its own. Fits stopped by
+the SR time limit are left out (as the authors did) unless ``--include-timed-out`` is given;
+they are counted in the reports. Outputs go to ``<out>/<artefact>/<protocol>/``.
 User mistakes (a missing store, an unknown experiment, a bad option) print one line on stderr
 and exit with status 2; missing *data* is never an error: it is listed in the report.
 """
@@ -9,6 +13,7 @@ and exit with status 2; missing *data* is never an error: it is listed in the re
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import re
@@ -20,9 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from symexp.atomic import atomic_write_text
 from symexp.errors import SymexpError
-from symexp.records import load_records
+from symexp.store.atomic import atomic_write_text
+from symexp.store.records import load_records
 
 DEFAULT_STORE = Path("results/store")
 DEFAULT_OUT = Path("results/analysis")
@@ -39,13 +44,16 @@ MODEL_NAMES = {
     "xgb": "XGBoost",
     "nn": "Neural Network",
 }
-MODEL_HPS = {
-    "lr": ("alpha", "eta0"),
-    "svm": ("C", "gamma"),
-    "rf": ("max_depth", "max_features"),
-    "xgb": ("colsample_bytree", "eta"),
-    "nn": ("alpha", "batch_size"),
-}
+
+
+
+def _paper_pairs() -> dict[str, tuple[str, ...]]:
+    from symexp.benchmarks.models import ML_MODELS, model_info
+
+    return {m: tuple(model_info(m).paper_pair) for m in ML_MODELS}
+
+
+MODEL_HPS = _paper_pairs()  # the benchmark registry's, not a copy
 DATASET_ORDER = (
     "blood_transfusion", "vehicle", "australian", "car", "phoneme", "segment", "credit_g", "kc1",
 )
@@ -110,31 +118,84 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
 def check_store(store: Path) -> Path:
+    from symexp.store.records import check_store_format
+
     if not store.is_dir():
         raise SymexpError(f"record store {str(store)!r} does not exist (pass --store <records dir>)")
+    check_store_format(store)  # an old-format store is refused with what to do, never misread
     return store
 
 
-def available_experiments(store: Path) -> list[str]:
-    return sorted(p.name for p in store.iterdir() if p.is_dir() and not p.name.startswith("."))
+def available_experiments(store: Path | None = None) -> list[str]:
+    """The experiment presets (``conf/experiment/*.yaml``): the views the analysis can read."""
+    conf = Path(__file__).resolve().parent.parent / "conf" / "experiment"
+    return sorted(p.stem for p in conf.glob("*.yaml"))
 
 
-def check_experiment(store: Path, experiment: str, explicit: bool) -> None:
-    """An explicitly requested experiment must exist in the store; the default may be absent."""
+def check_experiment(store: Path, experiment: str, explicit: bool = True) -> None:
+    """The experiment must be a preset (a view); its records may be missing (reported, not an error)."""
     if not _NAME_RE.match(experiment):
         raise SymexpError(f"invalid experiment name {experiment!r}")
-    if explicit and not (store / experiment).is_dir():
-        avail = ", ".join(available_experiments(store)) or "none"
-        raise SymexpError(f"unknown experiment {experiment!r} in store {str(store)!r}; available: {avail}")
+    if experiment not in available_experiments():
+        raise SymexpError(f"unknown experiment {experiment!r}; valid: {', '.join(available_experiments())}")
 
 
-def load_ok(store: Path, experiment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(all records, records with status ok and a finite test RMSE) of one experiment."""
-    df = load_records(store, experiment)
+class ViewRef(str):
+    """An experiment preset's name, with the Hydra overrides its view is built with.
+
+    It is the name wherever a builder prints or labels (``f"experiment {experiment}"``) and the
+    whole view wherever it reads records (:func:`load_ok`, :func:`view_setting`), so overrides
+    such as ``protocol=clean`` or ``sr=operon`` travel through every builder unchanged.
+    """
+
+    overrides: tuple[str, ...] = ()
+
+    def __new__(cls, name: str, overrides=()) -> ViewRef:
+        ref = super().__new__(cls, name)
+        ref.overrides = tuple(overrides) or tuple(getattr(name, "overrides", ()))
+        return ref
+
+
+@functools.lru_cache(maxsize=16)
+def _view(experiment: str, overrides: tuple[str, ...]):
+    from experiments.hydra_glue import build_view
+
+    return build_view([f"experiment={experiment}", *overrides])
+
+
+def view_of(experiment: str):
+    """The view of a preset (built once per process: composing 600 cells takes seconds)."""
+    return _view(str(experiment), tuple(getattr(experiment, "overrides", ())))
+
+
+def view_setting(experiment: str) -> dict[str, Any]:
+    """The preset's protocol values (n, parsimony, seeds, ...), from ``conf/``."""
+    return view_of(experiment).setting()
+
+
+def the_one(values: Sequence[Any], what: str, experiment: str) -> Any:
+    """The single value a preset has for ``what`` (its n, its parsimony), or a one-line error."""
+    if len(values) != 1:
+        raise SymexpError(f"experiment {experiment} has {len(values)} values of {what} ({values}); pass one")
+    return values[0]
+
+
+def load_ok(store: Path, experiment: str, include_timed_out: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(all records, usable records) of a preset's view.
+
+    Usable: status ok, a finite test RMSE and, unless ``include_timed_out``, not stopped by the SR
+    time limit. Damaged record files are skipped (``summary``/``status`` list them). The frames
+    gain an ``experiment`` column (the view's name).
+    """
+    df, _damaged = load_records(store, view_of(experiment).keys)
+    df["experiment"] = experiment
     if len(df) == 0:
         return df, df
     rmse = pd.to_numeric(df["test_rmse"], errors="coerce")
-    ok = df[(df["status"] == "ok") & np.isfinite(rmse.to_numpy(dtype=float, na_value=np.nan))].copy()
+    usable = (df["status"] == "ok") & np.isfinite(rmse.to_numpy(dtype=float, na_value=np.nan))
+    if not include_timed_out:
+        usable &= ~df["sr_timed_out"].fillna(False).astype(bool)
+    ok = df[usable].copy()
     ok["test_rmse"] = pd.to_numeric(ok["test_rmse"]).astype(float)
     ok["complexity"] = pd.to_numeric(ok["complexity"], errors="coerce").astype(float)
     ok["parsimony"] = pd.to_numeric(ok["parsimony"], errors="coerce").astype(float)
@@ -238,7 +299,11 @@ def make_parser(prog: str, description: str, default_experiment: str | None) -> 
                    help=f"output directory (default: {DEFAULT_OUT})")
     if default_experiment is not None:
         p.add_argument("--experiment", default=None,
-                       help=f"experiment whose records are read (default: {default_experiment})")
+                       help=f"experiment preset whose records are read (default: {default_experiment})")
+    p.add_argument("--include-timed-out", action="store_true",
+                   help="also use SR fits stopped by the time limit (left out by default, as the authors did)")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                   help="Hydra overrides of the preset's view, as for experiments/run.py (e.g. protocol=clean)")
     return p
 
 

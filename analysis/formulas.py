@@ -4,7 +4,7 @@ Usage::
 
     python -m analysis.formulas [--store results/store] [--out results/analysis]
                                 [--experiment table1] [--method sr_bo_gp|sr_random|sr_bo|all]
-                                [--n-samples 140] [--parsimony 1e-4] [--no-trees]
+                                [--n-samples N] [--parsimony P] [--no-trees] [KEY=VALUE ...]
     python -m analysis.formulas --formula "0.078*exp((alpha/batch_size)**0.25)" \\
                                 --hyperparameters alpha,batch_size [--out DIR]
 
@@ -19,7 +19,8 @@ RMSE (ties by sampling seed, SR seed). Written to ``<out>/formulas/<protocol>/``
 Always written (no records needed): ``<out>/formulas/figure1_example.png/.pdf``, the tree of the
 paper's Fig. 1 formula ``0.078 * exp((alpha / batch_size) ** 0.25)`` (4 operations, Appendix B).
 
-Formulas are parsed with ``sympy.sympify`` with every hyperparameter name bound to a plain
+Formulas are read with :func:`symexp.symbolic.parse_formula`, a whitelisted grammar that never
+evaluates the text (records may come from anyone), with every hyperparameter name bound to a
 ``Symbol`` (so ``gamma``, ``C``, ``eta`` ... are variables, not SymPy functions). Trees are drawn
 with matplotlib only: a tidy layout where leaves are spaced evenly left to right and each operator
 sits above the middle of its children. For readability, SymPy's internal forms are shown as
@@ -37,29 +38,23 @@ import pandas as pd
 from analysis.common import (
     DATASET_ORDER, MODEL_HPS, MODEL_ORDER, SR_METHOD_ORDER, Report, check_experiment, check_store, dataset_name,
     fmt, is_close, latex_escape, load_ok, make_parser, markdown_table, method_label, model_name, order_keys,
-    run_cli, save_figure, set_style, write_csv, write_text,
+    run_cli, save_figure, set_style, the_one, view_setting, write_csv, write_text, ViewRef,
 )
 from symexp.errors import SymexpError
 
 DEFAULT_EXPERIMENT = "table1"
 DEFAULT_METHOD = "sr_bo_gp"
-DEFAULT_N_SAMPLES = 140
-DEFAULT_PARSIMONY = 1e-4
+PRESET = "preset"  # n / parsimony: the preset's own single value (None: any)
 FIGURE1_FORMULA = "0.078*exp((alpha/batch_size)**0.25)"  # Appendix B: 4 operations
 FIGURE1_HPS = ("alpha", "batch_size")
 
 
 # -- parsing -------------------------------------------------------------------------------
 def parse_formula(formula: str, hyperparameters) -> "sympy.Expr":  # noqa: F821
-    """``formula`` as a SymPy expression, hyperparameter names bound to plain symbols."""
-    import sympy
+    """``formula`` as a SymPy expression, hyperparameter names bound to symbols; never runs code."""
+    from symexp.symbolic import parse_formula as parse
 
-    names = [str(h) for h in (hyperparameters or [])]
-    local = {n: sympy.Symbol(n) for n in names}
-    try:
-        return sympy.sympify(formula, locals=local)
-    except (sympy.SympifyError, SyntaxError, TypeError, ValueError) as exc:
-        raise SymexpError(f"cannot parse formula {formula!r}: {exc}") from None
+    return parse(formula, [str(h) for h in (hyperparameters or [])])
 
 
 def count_ops(expr) -> int:
@@ -291,12 +286,18 @@ def build_figure1(out: Path) -> list[Path]:
 
 
 def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods: list[str] | None = None,
-          n_samples: int | None = DEFAULT_N_SAMPLES, parsimony: float | None = DEFAULT_PARSIMONY,
-          trees: bool = True, subdir: str = "formulas") -> Report:
-    """Formulas table and trees of ``experiment`` into ``<out>/<subdir>/<protocol>/``."""
+          n_samples: int | str | None = PRESET, parsimony: float | str | None = PRESET,
+          trees: bool = True, subdir: str = "formulas", include_timed_out: bool = False) -> Report:
+    """Formulas table and trees of ``experiment`` into ``<out>/<subdir>/<protocol>/``.
+
+    ``n_samples`` / ``parsimony``: ``"preset"`` = the preset's single value, ``None`` = any."""
     rep = Report(subdir)
     methods = methods or [DEFAULT_METHOD]
-    all_df, ok = load_ok(store, experiment)
+    if n_samples == PRESET:
+        n_samples = the_one(view_setting(experiment)["n_samples"], "n_samples", experiment)
+    if parsimony == PRESET:
+        parsimony = the_one(view_setting(experiment)["parsimony"], "parsimony", experiment)
+    all_df, ok = load_ok(store, experiment, include_timed_out)
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store} (formulas table not built)")
         return rep
@@ -332,8 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                     DEFAULT_EXPERIMENT)
     p.add_argument("--method", default=DEFAULT_METHOD, choices=list(SR_METHOD_ORDER) + ["all"],
                    help=f"SR method (default: {DEFAULT_METHOD})")
-    p.add_argument("--n-samples", type=int, default=DEFAULT_N_SAMPLES, help="sample size n (default: 140; 0 = any)")
-    p.add_argument("--parsimony", type=float, default=DEFAULT_PARSIMONY, help="parsimony (default: 1e-4; 0 = any)")
+    p.add_argument("--n-samples", type=int, default=None, help="sample size n (default: the preset's; 0 = any)")
+    p.add_argument("--parsimony", type=float, default=None, help="parsimony (default: the preset's; 0 = any)")
     p.add_argument("--no-trees", action="store_true", help="skip the per-cell expression-tree figures")
     p.add_argument("--formula", help="draw the tree of this formula only (to <out>/formulas/tree.png/pdf)")
     p.add_argument("--hyperparameters", default="", help="comma-separated variable names of --formula")
@@ -345,12 +346,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{count_ops(expr)} operations; wrote {', '.join(map(str, paths))}")
         return 0
     store = check_store(args.store)
-    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
+    check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
     methods = list(SR_METHOD_ORDER) if args.method == "all" else [args.method]
     fig1 = Report("figure1")
     fig1.add(build_figure1(args.out))
-    rep = build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, methods,
-                args.n_samples or None, args.parsimony or None, trees=not args.no_trees)
+    def choice(value):  # None: the preset's; 0: any
+        return PRESET if value is None else (value or None)
+
+    rep = build(store, args.out, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), methods, choice(args.n_samples),
+                choice(args.parsimony), trees=not args.no_trees, include_timed_out=args.include_timed_out)
     print(fig1.text())
     print(rep.text())
     return 0

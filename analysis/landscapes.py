@@ -4,7 +4,7 @@ Usage::
 
     python -m analysis.landscapes [--store results/store] [--cache results/cache] [--out results/analysis]
                                   [--experiment table1] [--seed S|all] [--n N|all]
-                                  [--parsimony 1e-4] [--resolution 0]
+                                  [--parsimony P] [--resolution 0] [KEY=VALUE ...]
 
 For every (model, dataset, protocol) in the experiment's ok records, at one sampling seed
 (``--seed``; default: the smallest seed of that cell) and one sample size (``--n``; default: the
@@ -59,15 +59,15 @@ import pandas as pd
 from analysis.common import (
     DATASET_ORDER, MODEL_ORDER, SR_METHOD_ORDER, Report, add_cache_arg, check_experiment, check_store,
     dataset_name, fmt, is_close, load_ok, make_parser, markdown_table, method_label, model_name, order_keys,
-    run_cli, save_figure, search_space, set_style, write_csv, write_text,
+    run_cli, save_figure, search_space, set_style, write_csv, write_text, the_one, view_setting, ViewRef,
 )
 from analysis.formulas import median_run
-from symexp.atomic import TMP_PREFIX
+from symexp.store.atomic import TMP_PREFIX
 from symexp.errors import SymexpError
 from symexp.testset import slug
 
 DEFAULT_EXPERIMENT = "table1"
-DEFAULT_PARSIMONY = 1e-4
+PRESET = "preset"  # parsimony: the preset's own single value (None: any)
 PANELS = ("truth", "gp") + tuple(SR_METHOD_ORDER)
 CMAP = "viridis"
 POINT_STYLE = {"sr_bo": dict(marker="o", s=22), "sr_random": dict(marker="s", s=18),
@@ -222,6 +222,32 @@ def _formula_values(formula: str, names: list[str], X: np.ndarray) -> np.ndarray
     return np.asarray(formula_predict(formula, names, X), dtype=float)
 
 
+def named_by_records(sub: pd.DataFrame, cache: Path, tests: list[TestGrid], runs: list[tuple[Path, Any]],
+                     ) -> tuple[list[TestGrid], list[tuple[Path, Any]], list[str]]:
+    """Keep the test set and BO run the records name (their ``artefacts``) when the cache has them.
+
+    Records made by this version of symexp say which cache files they were computed from; older or
+    hand-made ones do not, and then :func:`choose_sources` picks the pair that reproduces them."""
+    named: dict[str, set[Path]] = {"test_set": set(), "bo_run": set()}
+    for arts in sub.get("artefacts", pd.Series(dtype=object)).dropna():
+        if isinstance(arts, dict):
+            for kind in named:
+                if arts.get(kind):
+                    named[kind].add((cache / arts[kind]).resolve())
+    notes = []
+    if len(named["test_set"]) == 1:
+        keep = [t for t in tests if t.path.resolve() in named["test_set"]]
+        if keep:
+            tests = keep
+            notes.append("test set: the file the records name")
+    if len(named["bo_run"]) == 1:
+        keep = [r for r in runs if r[0].resolve() in named["bo_run"]]
+        if keep:
+            runs = keep
+            notes.append("BO run: the file the records name")
+    return tests, runs, notes
+
+
 def choose_sources(tests: list[TestGrid], runs: list[tuple[Path, Any]], n: int, gp_record: pd.Series | None,
                    sr_records: dict[str, pd.Series], names: list[str]) -> tuple[TestGrid | None, tuple | None, list[str]]:
     """The (test set, BO run) pair that best reproduces the records; notes say how it was chosen."""
@@ -284,7 +310,7 @@ def select_sr(sub: pd.DataFrame, method: str, parsimony: float | None) -> pd.Dat
 
 
 def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, protocol: str, seed: int, n: int,
-                   parsimony: float | None = DEFAULT_PARSIMONY, resolution: int = 0,
+                   parsimony: float | None = None, resolution: int = 0,
                    experiment: str = "") -> Landscape:
     """Everything one landscape figure shows, as arrays (``cell``: ok records of model/dataset/protocol)."""
     from symexp.sampling import bo_training_set, gp_for, gp_labels, random_configurations
@@ -326,6 +352,8 @@ def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, pr
     tests, notes_t = find_test_sets(cache, model, dataset, protocol, names)
     runs, notes_r = find_bo_runs(cache, model, dataset, protocol, seed, n, names)
     ls.notes += notes_t + notes_r
+    tests, runs, notes_n = named_by_records(sub, cache, tests, runs)
+    ls.notes += notes_n
     test, run_pair, notes_c = choose_sources(tests, runs, n, gp_record, sr_records, names)
     ls.notes += notes_c
     ls.test = test
@@ -644,11 +672,15 @@ def summary_markdown(entries: list[tuple[Landscape, str]], title: str, subtitle:
 
 
 def build(store: Path, out: Path, cache: Path, experiment: str = DEFAULT_EXPERIMENT, seed: str | int | None = None,
-          n: str | int | None = None, parsimony: float | None = DEFAULT_PARSIMONY, resolution: int = 0,
-          subtitle: str = "") -> Report:
-    """Landscape figures of ``experiment`` into ``<out>/landscapes/<protocol>/``; never raises on missing data."""
+          n: str | int | None = None, parsimony: float | str | None = PRESET, resolution: int = 0,
+          subtitle: str = "", include_timed_out: bool = False) -> Report:
+    """Landscape figures of ``experiment`` into ``<out>/landscapes/<protocol>/``; never raises on missing data.
+
+    ``parsimony``: ``"preset"`` = the preset's single value, ``None`` = any."""
     rep = Report("landscapes")
-    all_df, ok = load_ok(store, experiment)
+    if parsimony == PRESET:
+        parsimony = the_one(view_setting(experiment)["parsimony"], "parsimony", experiment)
+    all_df, ok = load_ok(store, experiment, include_timed_out)
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store} (landscapes not built)")
         return rep
@@ -704,8 +736,8 @@ def main(argv: list[str] | None = None) -> int:
     add_cache_arg(p)
     p.add_argument("--seed", default=None, help="sampling seed, or 'all' (default: the smallest of each cell)")
     p.add_argument("--n", default=None, help="sample size n, or 'all' (default: the largest of each cell)")
-    p.add_argument("--parsimony", type=float, default=DEFAULT_PARSIMONY,
-                   help="SR parsimony of the records used (default: 1e-4; 0 = any)")
+    p.add_argument("--parsimony", type=float, default=None,
+                   help="SR parsimony of the records used (default: the preset's; 0 = any)")
     p.add_argument("--resolution", type=int, default=0,
                    help="points per axis for the GP and SR panels (default: 0 = the test grid)")
     args = p.parse_args(argv)
@@ -719,10 +751,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.resolution < 0:
         p.error("argument --resolution: must be >= 0")
     store = check_store(args.store)
-    experiment = args.experiment or DEFAULT_EXPERIMENT
+    experiment = ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides)
     check_experiment(store, experiment, explicit=args.experiment is not None)
-    rep = build(store, args.out, args.cache, experiment, args.seed, args.n, args.parsimony or None,
-                args.resolution)
+    parsimony = PRESET if args.parsimony is None else (args.parsimony or None)
+    rep = build(store, args.out, args.cache, experiment, args.seed, args.n, parsimony, args.resolution,
+                include_timed_out=args.include_timed_out)
     print(rep.text())
     return 0
 

@@ -29,7 +29,7 @@ import pandas as pd
 from analysis.common import (
     DATASET_ORDER, MODEL_ORDER, Report, check_experiment, check_store, dataset_name, facet_axes, fmt,
     load_ok, make_parser, markdown_table, method_label, model_name, order_keys, panel_title, run_cli,
-    save_figure, set_style, write_csv, write_text,
+    save_figure, set_style, write_csv, write_text, ViewRef,
 )
 from symexp.elbow import MIN_OPS, MIN_REL_IMPROVEMENT, elbow_of_sweep
 
@@ -142,9 +142,9 @@ def elbow_markdown(points: pd.DataFrame, protocol: str) -> str:
 
 
 def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, min_ops: float = MIN_OPS,
-          min_rel_improvement: float = MIN_REL_IMPROVEMENT) -> Report:
+          min_rel_improvement: float = MIN_REL_IMPROVEMENT, include_timed_out: bool = False) -> Report:
     rep = Report("parsimony")
-    all_df, ok = load_ok(store, experiment)
+    all_df, ok = load_ok(store, experiment, include_timed_out)
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store}")
         return rep
@@ -181,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="elbow: relative RMSE reduction (default: 0.1)")
     args = p.parse_args(argv)
     store = check_store(args.store)
-    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
-    print(build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.min_ops, args.min_rel_improvement).text())
+    check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
+    print(build(store, args.out, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), args.min_ops, args.min_rel_improvement,
+                include_timed_out=args.include_timed_out).text())
     return 0
 
 

@@ -3,7 +3,7 @@
 Usage::
 
     python -m analysis.pdp_figures [--store results/store] [--cache results/cache] [--out results/analysis]
-                                   [--experiment pdp] [--parsimony 1e-4]
+                                   [--experiment pdp] [--parsimony P] [KEY=VALUE ...]
 
 Experiment ``pdp`` writes, per (model, dataset, protocol, sampling seed, n), a PD artefact
 ``<cache>/pdp/<slug(bench key)>/seed<S>-n<N>-<hash>.json`` with ``benchmark``, ``model``,
@@ -44,17 +44,17 @@ import pandas as pd
 
 from analysis.common import (
     METHOD_COLORS, Report, add_cache_arg, check_experiment, check_store, dataset_name, fmt, is_close, load_ok,
-    make_parser, markdown_table, model_name, run_cli, save_figure, search_space, set_style, write_text,
+    make_parser, markdown_table, model_name, run_cli, save_figure, search_space, set_style, write_text, the_one, view_setting, ViewRef,
 )
 from analysis.formulas import median_run
 from analysis.landscapes import (
     color_norm, draw_field, draw_points, missing_panel, pretty_name, short_formula,
 )
-from symexp.atomic import TMP_PREFIX
+from symexp.store.atomic import TMP_PREFIX
 from symexp.errors import SymexpError
 
 DEFAULT_EXPERIMENT = "pdp"
-DEFAULT_PARSIMONY = 1e-4
+PRESET = "preset"  # parsimony: the preset's own single value (None: any)
 METHOD = "sr_bo_gp"
 REQUIRED = ("model", "dataset", "protocol", "sampling_seed", "n_samples", "hyperparameters", "importances", "top",
             "grid", "pd", "train_X", "train_y")
@@ -293,12 +293,16 @@ def summary_markdown(items: list[tuple[PDFigureData, list[str]]], title: str) ->
 
 
 def build(store: Path, out: Path, cache: Path, experiment: str = DEFAULT_EXPERIMENT,
-          parsimony: float | None = DEFAULT_PARSIMONY, subtitle: str = "") -> Report:
-    """Fig. 6b and 7 from the PD artefacts in ``cache`` and the records of ``experiment``."""
+          parsimony: float | str | None = PRESET, subtitle: str = "", include_timed_out: bool = False) -> Report:
+    """Fig. 6b and 7 from the PD artefacts in ``cache`` and the records of ``experiment``.
+
+    ``parsimony``: ``"preset"`` = the preset's single value, ``None`` = any."""
     rep = Report("pdp_figures")
+    if parsimony == PRESET:
+        parsimony = the_one(view_setting(experiment)["parsimony"], "parsimony", experiment)
     arts, notes = load_artefacts(cache)
     rep.missing += notes
-    _, ok = load_ok(store, experiment) if store.is_dir() else (None, pd.DataFrame())
+    _, ok = load_ok(store, experiment, include_timed_out) if store.is_dir() else (None, pd.DataFrame())
     if not arts:
         rep.missing.append(f"no PD artefacts in {cache / 'pdp'} (run experiment pdp; Fig. 6b and 7 not built)")
         return rep
@@ -341,13 +345,14 @@ def main(argv: list[str] | None = None) -> int:
     p = make_parser("analysis.pdp_figures", "fANOVA importance (Fig. 6b) and partial dependence with its SR (Fig. 7).",
                     DEFAULT_EXPERIMENT)
     add_cache_arg(p)
-    p.add_argument("--parsimony", type=float, default=DEFAULT_PARSIMONY,
-                   help="SR parsimony of the records used (default: 1e-4; 0 = any)")
+    p.add_argument("--parsimony", type=float, default=None,
+                   help="SR parsimony of the records used (default: the preset's; 0 = any)")
     args = p.parse_args(argv)
     store = check_store(args.store)
-    experiment = args.experiment or DEFAULT_EXPERIMENT
+    experiment = ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides)
     check_experiment(store, experiment, explicit=args.experiment is not None)
-    rep = build(store, args.out, args.cache, experiment, args.parsimony or None)
+    parsimony = PRESET if args.parsimony is None else (args.parsimony or None)
+    rep = build(store, args.out, args.cache, experiment, parsimony, include_timed_out=args.include_timed_out)
     print(rep.text())
     return 0
 

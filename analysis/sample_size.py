@@ -3,10 +3,10 @@
 Usage::
 
     python -m analysis.sample_size [--store results/store] [--out results/analysis]
-                                   [--experiment sample_size] [--parsimony 1e-4]
+                                   [--experiment sample_size] [--parsimony P]
 
-Reads the ok records of experiment ``sample_size`` for SR (BO), SR (Random), SR (BO-GP)
-(parsimony 1e-4) and the GP baseline, and writes per protocol, in
+Reads the ok records of the ``sample_size`` preset's view for SR (BO), SR (Random), SR (BO-GP)
+(at the preset's parsimony) and the GP baseline, and writes per protocol, in
 ``<out>/sample_size/<protocol>/``:
 
 - ``sample_size_<model>.png/.pdf``: one panel per dataset, box plots of the test RMSE over the
@@ -27,15 +27,14 @@ import pandas as pd
 from analysis.common import (
     METHOD_COLORS, Report, check_experiment, check_store, dataset_name, facet_axes, is_close, load_ok,
     make_parser, method_label, model_dataset_cells, model_name, order_keys, panel_title, run_cli,
-    save_figure, set_style, write_csv, write_text, DATASET_ORDER, MODEL_ORDER,
+    save_figure, set_style, the_one, view_setting, write_csv, write_text, DATASET_ORDER, MODEL_ORDER, ViewRef,
 )
 
 DEFAULT_EXPERIMENT = "sample_size"
-DEFAULT_PARSIMONY = 1e-4
 METHODS = ("sr_bo", "sr_random", "sr_bo_gp", "gp_baseline")
 
 
-def select_records(ok: pd.DataFrame, parsimony: float = DEFAULT_PARSIMONY) -> pd.DataFrame:
+def select_records(ok: pd.DataFrame, parsimony: float) -> pd.DataFrame:
     if len(ok) == 0:
         return ok
     sel = ok[ok["method"].isin(METHODS) & ok["n_samples"].notna()].copy()
@@ -100,9 +99,11 @@ def plot_model(sel: pd.DataFrame, model: str, base: Path) -> list[Path]:
 
 
 def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT,
-          parsimony: float = DEFAULT_PARSIMONY) -> Report:
+          parsimony: float | None = None, include_timed_out: bool = False) -> Report:
+    """Fig. 4, 9-11; ``parsimony`` defaults to the preset's."""
     rep = Report("sample_size")
-    all_df, ok = load_ok(store, experiment)
+    parsimony = parsimony or the_one(view_setting(experiment)["parsimony"], "parsimony", experiment)
+    all_df, ok = load_ok(store, experiment, include_timed_out)
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store}")
         return rep
@@ -129,11 +130,12 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT,
 
 def main(argv: list[str] | None = None) -> int:
     p = make_parser("analysis.sample_size", "RMSE vs number of samples (Fig. 4, 9-11).", DEFAULT_EXPERIMENT)
-    p.add_argument("--parsimony", type=float, default=DEFAULT_PARSIMONY, help="SR parsimony (default: 1e-4)")
+    p.add_argument("--parsimony", type=float, default=None, help="SR parsimony (default: the preset's)")
     args = p.parse_args(argv)
     store = check_store(args.store)
-    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
-    print(build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.parsimony).text())
+    check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
+    print(build(store, args.out, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), args.parsimony,
+                include_timed_out=args.include_timed_out).text())
     return 0
 
 

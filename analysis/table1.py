@@ -3,11 +3,13 @@
 Usage::
 
     python -m analysis.table1 [--store results/store] [--out results/analysis]
-                              [--experiment table1] [--n-samples 140] [--parsimony 1e-4]
+                              [--experiment table1] [--n-samples N] [--parsimony P] [KEY=VALUE ...]
 
-Reads the records of experiment ``table1`` with status ``ok`` and ``n_samples`` = 140; SR
-records must also have parsimony 1e-4 (baselines have none). For each protocol found it writes
-``<out>/table1/<protocol>/``:
+Reads the records of the ``table1`` preset's view (its n and parsimony come from
+``conf/experiment/table1.yaml``: n = 140, parsimony 1e-4) with status ``ok``. Fits stopped by the
+900 s SR time limit are left out, as the authors did (they interrupted such a fit and dropped it);
+their number is shown beside each cell, and ``--include-timed-out`` puts them back. For each
+protocol found it writes ``<out>/table1/<protocol>/``:
 
 - ``table1.csv`` / ``table1.md`` / ``table1.tex``: one row per model x dataset (paper order)
   plus an ``Average`` row (mean of the row means); best / second-best SR mean per row in bold /
@@ -46,13 +48,11 @@ from analysis.common import (
     DATASET_NAMES, DATASET_ORDER, METHOD_ORDER, MODEL_HPS, MODEL_NAMES, MODEL_ORDER,
     PUBLISHED_TABLE1, SR_METHOD_ORDER, Report, check_experiment, check_store, dataset_name, fmt,
     is_close, latex_escape, load_ok, make_parser, markdown_table, method_label, model_dataset_cells,
-    model_name, run_cli, write_csv, write_text,
+    model_name, run_cli, the_one, view_setting, write_csv, write_text, ViewRef,
 )
 from symexp.errors import SymexpError
 
 DEFAULT_EXPERIMENT = "table1"
-DEFAULT_N_SAMPLES = 140
-DEFAULT_PARSIMONY = 1e-4
 DDOF = 1  # sample standard deviation, as pandas' default used by the authors
 PUBLISHED_AVERAGES = {
     "sr_bo": 0.0412, "sr_random": 0.0306, "sr_bo_gp": 0.0274,
@@ -63,8 +63,7 @@ AVERAGE = "Average"
 
 
 # -- statistics ----------------------------------------------------------------------------
-def select_records(ok: pd.DataFrame, n_samples: int = DEFAULT_N_SAMPLES,
-                   parsimony: float = DEFAULT_PARSIMONY) -> pd.DataFrame:
+def select_records(ok: pd.DataFrame, n_samples: int, parsimony: float) -> pd.DataFrame:
     """The ok records that enter Table 1: n = ``n_samples``; SR also parsimony = ``parsimony``."""
     if len(ok) == 0:
         return ok
@@ -103,9 +102,12 @@ def mark_best(means: dict[str, float]) -> tuple[list[str], list[str]]:
     return best, second
 
 
-def build_table(stats: pd.DataFrame, cells: list[tuple[str, str]]) -> pd.DataFrame:
-    """Wide table of one protocol: rows = ``cells`` + Average; per method mean, std, n."""
+def build_table(stats: pd.DataFrame, cells: list[tuple[str, str]], timed_out: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Wide table of one protocol: rows = ``cells`` + Average; per method mean, std, n, and the
+    number of SR fits stopped by the time limit (``<method>_timed_out``)."""
     idx = {(r.model, r.dataset, r.method): r for r in stats.itertuples(index=False)}
+    late = {} if timed_out is None else {(r.model, r.dataset, r.method): int(r.timed_out)
+                                         for r in timed_out.itertuples(index=False)}
     rows = []
     for model, dataset in cells:
         row: dict[str, object] = {
@@ -118,6 +120,7 @@ def build_table(stats: pd.DataFrame, cells: list[tuple[str, str]]) -> pd.DataFra
             row[f"{m}_mean"] = float(r.mean) if r is not None else np.nan
             row[f"{m}_std"] = float(r.std) if r is not None else np.nan
             row[f"{m}_n"] = int(r.n) if r is not None else 0
+            row[f"{m}_timed_out"] = late.get((model, dataset, m), 0)
             means[m] = row[f"{m}_mean"]
         best, second = mark_best(means)
         row["best"] = ",".join(best)
@@ -131,9 +134,10 @@ def build_table(stats: pd.DataFrame, cells: list[tuple[str, str]]) -> pd.DataFra
         avg[f"{m}_mean"] = float(col.mean()) if col.notna().any() else np.nan
         avg[f"{m}_std"] = np.nan
         avg[f"{m}_n"] = int(col.notna().sum())  # rows that enter the average
+        avg[f"{m}_timed_out"] = int(table[f"{m}_timed_out"].sum()) if len(table) else 0
     table = pd.concat([table, pd.DataFrame([avg])], ignore_index=True)
     ordered = ["model", "hyperparameters", "dataset"]
-    ordered += [f"{m}_{s}" for m in METHOD_ORDER for s in ("mean", "std", "n")]
+    ordered += [f"{m}_{s}" for m in METHOD_ORDER for s in ("mean", "std", "n", "timed_out")]
     ordered += ["best", "second_best", "model_key", "dataset_key"]
     return table[ordered]
 
@@ -148,13 +152,14 @@ def _cell_text(row: pd.Series, m: str, style: str) -> str:
     mean_s = fmt(mean, PUBLISHED_DECIMALS)
     best = m in str(row["best"]).split(",")
     second = m in str(row["second_best"]).split(",")
+    late = int(row.get(f"{m}_timed_out", 0) or 0)
     if style == "md":
         mean_s = f"**{mean_s}**" if best else f"_{mean_s}_" if second else mean_s
-        pm = " ± "
+        pm, mark = " ± ", (f" ({late}⏱)" if late else "")
     else:
         mean_s = rf"\textbf{{{mean_s}}}" if best else rf"\underline{{{mean_s}}}" if second else mean_s
-        pm = r" $\pm$ "
-    return mean_s + (pm + fmt(std, PUBLISHED_DECIMALS) if np.isfinite(std) else "")
+        pm, mark = r" $\pm$ ", (rf"$^{{{late}\dagger}}$" if late else "")
+    return mean_s + (pm + fmt(std, PUBLISHED_DECIMALS) if np.isfinite(std) else "") + mark
 
 
 def to_markdown(table: pd.DataFrame, title: str) -> str:
@@ -166,7 +171,8 @@ def to_markdown(table: pd.DataFrame, title: str) -> str:
         rows.append([r["model"] if first else "", r["hyperparameters"] if first else "", r["dataset"]]
                     + [_cell_text(r, m, "md") for m in METHOD_ORDER])
     legend = ("RMSE between predicted and true cost, mean ± std (ddof=1) over sampling seeds x SR "
-              "seeds; **best** / _second best_ SR mean per row. Average: mean of the row means.")
+              "seeds; **best** / _second best_ SR mean per row. Average: mean of the row means. "
+              "(k⏱): k SR fits of that cell stopped by the time limit (see the CSV's `_timed_out` columns).")
     return f"# {title}\n\n{legend}\n\n" + markdown_table(header, rows, ["l", "l", "l"] + ["r"] * 5) + "\n"
 
 
@@ -296,12 +302,32 @@ def comparison_markdown(cmp: pd.DataFrame, order: dict[str, object], title: str)
 
 
 # -- builder -------------------------------------------------------------------------------
-def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, n_samples: int = DEFAULT_N_SAMPLES,
-          parsimony: float = DEFAULT_PARSIMONY, published_path: Path = PUBLISHED_TABLE1) -> Report:
-    """Build Table 1 and its comparison for every protocol in ``experiment``; never raises on missing data."""
+def timed_out_counts(all_df: pd.DataFrame, n_samples: int, parsimony: float) -> pd.DataFrame:
+    """Per (protocol, model, dataset, method): SR fits of the table's n and parsimony stopped by the time limit."""
+    cols = ["protocol", "model", "dataset", "method", "timed_out"]
+    if len(all_df) == 0:
+        return pd.DataFrame(columns=cols)
+    t = all_df[(all_df["status"] == "ok") & all_df["sr_timed_out"].fillna(False).astype(bool)
+               & (all_df["n_samples"] == n_samples) & is_close(all_df["parsimony"], parsimony)]
+    return t.groupby(["protocol", "model", "dataset", "method"]).size().rename("timed_out").reset_index()
+
+
+def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, n_samples: int | None = None,
+          parsimony: float | None = None, published_path: Path = PUBLISHED_TABLE1,
+          include_timed_out: bool = False) -> Report:
+    """Build Table 1 and its comparison for every protocol in ``experiment``; never raises on missing data.
+
+    ``n_samples`` / ``parsimony``: default the preset's own (its single value)."""
     rep = Report("table1")
-    all_df, ok = load_ok(store, experiment)
+    setting = view_setting(experiment)
+    n_samples = n_samples or the_one(setting["n_samples"], "n_samples", experiment)
+    parsimony = parsimony or the_one(setting["parsimony"], "parsimony", experiment)
+    all_df, ok = load_ok(store, experiment, include_timed_out)
     sel = select_records(ok, n_samples, parsimony)
+    timed_out = timed_out_counts(all_df, n_samples, parsimony)
+    if len(timed_out):
+        verb = "included" if include_timed_out else "left out (--include-timed-out keeps them)"
+        rep.notes.append(f"{int(timed_out['timed_out'].sum())} SR fit(s) stopped by the time limit: {verb}")
     published = load_published(published_path)
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store} (all 200 cells missing)")
@@ -317,7 +343,7 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, n_sample
     for protocol in sorted(stats["protocol"].unique()):
         st = stats[stats["protocol"] == protocol]
         cells = model_dataset_cells(st)
-        table = build_table(st, cells)
+        table = build_table(st, cells, timed_out[timed_out["protocol"] == protocol])
         d = out / "table1" / protocol
         title = f"Table 1 — RMSE (experiment {experiment}, protocol {protocol}, n={n_samples}, parsimony={parsimony:g})"
         rep.add(write_csv(d / "table1.csv", table),
@@ -339,12 +365,13 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, n_sample
 def main(argv: list[str] | None = None) -> int:
     p = make_parser("analysis.table1", "Table 1 (RMSE of SR variants and baselines) and its comparison with the paper.",
                     DEFAULT_EXPERIMENT)
-    p.add_argument("--n-samples", type=int, default=DEFAULT_N_SAMPLES, help="sample size n (default: 140)")
-    p.add_argument("--parsimony", type=float, default=DEFAULT_PARSIMONY, help="SR parsimony (default: 1e-4)")
+    p.add_argument("--n-samples", type=int, default=None, help="sample size n (default: the preset's)")
+    p.add_argument("--parsimony", type=float, default=None, help="SR parsimony (default: the preset's)")
     args = p.parse_args(argv)
     store = check_store(args.store)
-    check_experiment(store, args.experiment or DEFAULT_EXPERIMENT, explicit=args.experiment is not None)
-    rep = build(store, args.out, args.experiment or DEFAULT_EXPERIMENT, args.n_samples, args.parsimony)
+    check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
+    rep = build(store, args.out, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), args.n_samples, args.parsimony,
+                include_timed_out=args.include_timed_out)
     print(rep.text())
     return 0
 

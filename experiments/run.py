@@ -4,14 +4,16 @@
     python experiments/run.py -m experiment=smoke               # its sweep (all modes)
     python experiments/run.py -m experiment=table1 cluster=slurm
 
-A user error (unknown model, bad sample size, ...) prints one line and exits with status 2
-before any compute; nothing is written.
+Every cell of the command is validated before the first job starts: a user error (unknown model
+or key, a bad sample size, a seed out of range, in any cell of a sweep) prints one line and exits
+with status 2; nothing is written. Each job writes ``job_status.json`` into its output directory:
+running, then done, failed (with the reason) or interrupted (Ctrl-C, SIGTERM, a time limit).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -25,24 +27,18 @@ sys.path.insert(0, ROOT)
 # give it the repository on its path, wherever the sweep was launched from.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
 
-from experiments.hydra_glue import cell_spec  # noqa: E402
+from experiments.hydra_glue import build_view, cell_spec, compose_config  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
-from symexp.jobstatus import write_job_status  # noqa: E402
-from symexp.pipeline import run_cell  # noqa: E402
+from symexp.pipeline import run_cell, validate_spec  # noqa: E402
+from symexp.store.jobstatus import write_job_status  # noqa: E402
 
 
-def remove_hydra_only_dir(path: Path) -> None:
-    """A user error writes nothing: drop the job dir Hydra made if it holds only Hydra's files
-    (.hydra/, the job log), then its parents if they are left empty, up to the launch dir."""
-    if not path.is_dir() or any(p.name not in {".hydra", "run.log", "main.log"} and p.suffix != ".log"
-                                for p in path.iterdir()):
-        return
-    shutil.rmtree(path, ignore_errors=True)
-    cwd = Path.cwd().resolve()
-    parent = path.resolve().parent
-    while parent != cwd and cwd in parent.parents and not any(parent.iterdir()):
-        parent.rmdir()
-        parent = parent.parent
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that claims are released and the job says why it stopped."""
+
+
+def _on_sigterm(signum, frame):
+    raise Interrupted(f"signal {signum}")
 
 
 def user_error(exc: SymexpError) -> None:
@@ -63,26 +59,46 @@ def main(cfg: DictConfig) -> dict:
     output_dir = HydraConfig.get().runtime.output_dir
     try:
         spec = cell_spec(cfg, output_dir)
-        # Validate everything before the first write; a user error leaves no trace.
-        from symexp.pipeline import validate_spec
-        validate_spec(spec)
+        validate_spec(spec)  # everything, before the first write
     except SymexpError as exc:
-        remove_hydra_only_dir(Path(output_dir))
         user_error(exc)
+    if "SLURM_JOB_ID" not in os.environ:  # under SLURM, submitit owns the signals (checkpoint, requeue)
+        signal.signal(signal.SIGTERM, _on_sigterm)
     write_job_status(output_dir, "running")
     try:
         report = run_cell(spec, log=log)
+    except KeyboardInterrupt as exc:
+        write_job_status(output_dir, "interrupted", error=f"{type(exc).__name__}: {exc}".rstrip(": "))
+        raise
     except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
         write_job_status(output_dir, "failed", error=reason)
         if isinstance(exc, SymexpError):
             user_error(exc)
         raise
-    summary = {"written": len(report.written), "skipped": report.skipped, "failed": len(report.failed)}
+    summary = {"written": len(report.written), "skipped": report.skipped, "failed": len(report.failed),
+               "claimed_elsewhere": report.claimed_elsewhere}
     write_job_status(output_dir, "done", **summary,
                      failed_records=[f"{k.method} n={k.n_samples} sr_seed={k.sr_seed}: {why}" for k, why in report.failed])
     return summary
 
 
+def check_command_line(argv: list[str]) -> None:
+    """Validate every cell the command line asks for (one line, exit 2) before Hydra starts a job."""
+    overrides = [a for a in argv if "=" in a and not a.startswith("-")]
+    if any(a.startswith(("--cfg", "--info", "--help", "-h", "-c", "--shell-completion")) for a in argv):
+        return  # Hydra's own queries: let Hydra answer them
+    if any(a in ("-m", "--multirun") for a in argv):
+        build_view(overrides)  # every cell of the sweep
+        return
+    spec = cell_spec(compose_config(overrides), ROOT)  # the one cell Hydra will run
+    validate_spec(spec, check_dirs=False)
+
+
 if __name__ == "__main__":
+    try:
+        check_command_line(sys.argv[1:])
+    except SymexpError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)
     main()

@@ -1,6 +1,5 @@
 """The ``symexp`` command.
 
-    symexp summary --experiment smoke [--store results/store]
     symexp explain PATH [--study NAME] [--space FILE] [--engine operon|gplearn|both] [--out DIR] ...
     symexp explain REPORT_DIR --select N
 """
@@ -15,17 +14,6 @@ from symexp.errors import SymexpError
 
 #: Measured with experiments/bench_explain.py (README, "Explain your own HPO run").
 TYPICAL_DEFAULT_RUN = "13-53 s"
-
-
-def _summary(args: argparse.Namespace) -> int:
-    from symexp.records import load_records
-    from symexp.summary import format_summary
-
-    store = Path(args.store)
-    if not store.is_dir():
-        raise SymexpError(f"record store {store} does not exist; run an experiment first or pass --store")
-    print(format_summary(load_records(store, args.experiment), args.experiment))
-    return 0
 
 
 def _csv_list(kind):
@@ -153,11 +141,6 @@ natural logarithm. The report starts with warnings when the formula or the surro
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symexp", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("summary", help="RMSE table and formulas of an experiment's records")
-    p.add_argument("--experiment", required=True)
-    p.add_argument("--store", default="results/store")
-    p.set_defaults(func=_summary)
-
     from symexp.explain import DEFAULTS, ENGINES
 
     e = sub.add_parser(

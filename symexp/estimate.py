@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,12 +100,11 @@ def sr_fit_cpu_seconds(population: int, generations: int, n_points: int, measure
     return PRIOR_SR_CPU_S * (population / 5000) * (generations / 20) * (n_points / 140)
 
 
-def measured_sr_costs(records: pd.DataFrame, config_hashes: Iterable[str]) -> pd.DataFrame | None:
-    """SR fit CPU seconds and training points of ok records made with the same config."""
+def measured_sr_costs(records: pd.DataFrame) -> pd.DataFrame | None:
+    """SR fit CPU seconds and training points of the ok SR records of a view (same settings by identity)."""
     if records is None or records.empty:
         return None
-    sr = records[records["method"].astype(str).str.startswith("sr_") & (records["status"] == "ok")
-                 & records["config_hash"].isin(list(config_hashes))]
+    sr = records[records["method"].astype(str).str.startswith("sr_") & (records["status"] == "ok")]
     if sr.empty:
         return None
     cpu = sr["timings"].map(lambda t: (t or {}).get("sr_fit", {}).get("cpu_s"))
@@ -119,7 +118,7 @@ def estimate(specs: Sequence, cache_dir: Path, records: pd.DataFrame | None = No
     hours = {"test sets": 0.0, "BO runs (evaluations)": 0.0, "BO runs (SMAC)": 0.0,
              "random samples": 0.0, "symbolic regression": 0.0}
     seen_tests, seen_bo = set(), set()
-    measured_sr = measured_sr_costs(records, {s.config_hash for s in specs}) if records is not None else None
+    measured_sr = measured_sr_costs(records) if records is not None else None
     if measured_sr is not None:
         sources["SR fit"] = f"measured ({len(measured_sr)} records)"
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from symexp.records import METHODS
+from symexp.store.records import METHODS
 
 METHOD_LABELS = {
     "sr_bo": "SR (BO)",
@@ -26,11 +26,18 @@ def rmse_table(records: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["model", "dataset", "n_samples", "method"]).reset_index(drop=True)
 
 
-def format_summary(records: pd.DataFrame, experiment: str) -> str:
+def format_summary(records: pd.DataFrame, experiment: str, planned: int | None = None,
+                   damaged: list[tuple[object, str]] | None = None) -> str:
+    """Text summary of a view's records; ``planned`` records in the view, ``damaged`` (path, why) pairs."""
+    damaged = damaged or []
+    of = f" of {planned} planned" if planned is not None else ""
+    bad = "".join(f"\n  DAMAGED {path}: {why}" for path, why in damaged)
     if records.empty:
-        return f"experiment {experiment}: no records yet"
-    lines = [f"experiment {experiment}: {len(records)} records "
-             f"({int((records['status'] == 'ok').sum())} ok, {int((records['status'] != 'ok').sum())} failed)", ""]
+        return f"experiment {experiment}: no records yet{of}" + bad
+    timed_out = int(records["sr_timed_out"].fillna(False).astype(bool).sum())
+    lines = [f"experiment {experiment}: {len(records)} records{of} "
+             f"({int((records['status'] == 'ok').sum())} ok, {int((records['status'] != 'ok').sum())} failed"
+             + (f", {timed_out} stopped by the SR time limit" if timed_out else "") + ")" + bad, ""]
     table = rmse_table(records)
     if not table.empty:
         lines.append("Test RMSE against the true cost (mean +- std over seeds):")

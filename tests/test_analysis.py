@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from analysis import build_all, formulas, parsimony, sample_size, table1
 from analysis.common import run_cli
-from symexp.records import RecordKey, RecordStore
+from symexp.store import RecordStore
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = {"lr": ["alpha", "eta0"], "nn": ["alpha", "batch_size"]}
@@ -31,59 +32,73 @@ def _fields(hps, rmse, **extra):
     return f
 
 
+def view_keys(experiment: str, *overrides: str):
+    """The record keys of a preset's view (the records the analysis of that preset reads)."""
+    from experiments.hydra_glue import build_view
+
+    return sorted(build_view([f"experiment={experiment}", *overrides]).keys,
+                  key=lambda k: (k.model, k.dataset, k.method, k.n_samples, k.sampling_seed, -1 if k.sr_seed is None else k.sr_seed,
+                                 k.parsimony or 0))
+
+
+def _sr_extra(key, rng, model):
+    if key.sr_seed is None:
+        return {}
+    return {"complexity": int(rng.integers(1, 12)), "formula": FORMULA[model], "mode": key.method[3:]}
+
+
+FAILED = ("lr", "kc1", "sr_bo")  # one run of this cell failed
+TIMED_OUT = ("lr", "kc1", "sr_random")  # one run of this cell hit the SR time limit
+
+
 def make_table1_store(root: Path) -> dict:
-    """2 models x 2 datasets x 5 methods; returns {(model, dataset, method): [rmse values]}."""
+    """2 models x 2 datasets x 5 methods of the table1 view; returns {(model, dataset, method): [rmse values]}."""
     store, rng, values = RecordStore(root), np.random.default_rng(42), {}
-    for model, hps in MODELS.items():
-        for ds in DATASETS:
-            for m in METHODS:
-                if (model, ds, m) == MISSING_CELL:
-                    continue
-                vals = []
-                for s in SEEDS:
-                    for r in (SR_SEEDS if m.startswith("sr_") else [None]):
-                        # two planted cells for the comparison: one inside, one outside the paper's range
-                        if (model, ds, m) == ("lr", "blood_transfusion", "sr_random"):
-                            v = 0.011
-                        elif (model, ds, m) == ("lr", "blood_transfusion", "gp_baseline"):
-                            v = 0.040
-                        else:
-                            v = rng.uniform(0.005, 0.05)
-                        vals.append(v)
-                        extra = {}
-                        if r is not None:
-                            extra = {"complexity": int(rng.integers(1, 12)), "formula": FORMULA[model],
-                                     "sr_seed": r, "mode": "bo"}
-                        key = RecordKey("table1", model, ds, "hpobench", m, s, 140, r, 1e-4 if r is not None else None)
-                        store.write(key, _fields(hps, v, **extra))
-                values[(model, ds, m)] = vals
-    # records that must be ignored: failed, other n, other parsimony
-    store.write(RecordKey("table1", "lr", "kc1", "hpobench", "sr_bo", 99, 140, 0, 1e-4),
-                {"status": "failed", "error": "boom", "hyperparameters": MODELS["lr"]})
-    store.write(RecordKey("table1", "lr", "kc1", "hpobench", "sr_bo", 0, 60, 0, 1e-4), _fields(MODELS["lr"], 9.0))
-    store.write(RecordKey("table1", "lr", "kc1", "hpobench", "sr_bo", 0, 140, 0, 1e-3), _fields(MODELS["lr"], 9.0))
+    planted_failed = planted_late = False
+    for key in view_keys("table1", "model=lr,nn", "dataset=blood_transfusion,kc1"):
+        cell = (key.model, key.dataset, key.method)
+        if cell == MISSING_CELL:
+            continue
+        hps = list(MODELS[key.model])
+        if cell == FAILED and not planted_failed:
+            store.write(key, {"status": "failed", "error": "boom", "hyperparameters": hps})
+            planted_failed = True
+            continue
+        if cell == TIMED_OUT and not planted_late:  # a fit stopped by the time limit: left out, counted
+            store.write(key, _fields(hps, 9.0, sr_timed_out=True, **_sr_extra(key, rng, key.model)))
+            planted_late = True
+            continue
+        # two planted cells for the comparison: one inside, one outside the paper's range
+        v = {("lr", "blood_transfusion", "sr_random"): 0.011,
+             ("lr", "blood_transfusion", "gp_baseline"): 0.040}.get(cell, None)
+        v = rng.uniform(0.005, 0.05) if v is None else v
+        store.write(key, _fields(hps, v, **_sr_extra(key, rng, key.model)))
+        values.setdefault(cell, []).append(v)
+    # a record of another view (n = 60): the table1 view does not hold it
+    other = next(k for k in view_keys("sample_size", "model=lr", "dataset=kc1", "mode=bo", "sampling_seed=0")
+                 if k.n_samples == 60)
+    store.write(other, _fields(list(MODELS["lr"]), 9.0, **_sr_extra(other, rng, "lr")))
     return values
+
+
+SAMPLE_SIZE_NS = (20, 60, 100)
 
 
 def make_other_stores(root: Path) -> None:
     store, rng = RecordStore(root), np.random.default_rng(7)
-    for model in MODELS:
-        for ds in DATASETS:
-            for m in ["sr_bo", "sr_random", "sr_bo_gp", "gp_baseline"]:
-                for n in [20, 60, 100]:
-                    if (model, ds, m, n) == ("nn", "kc1", "sr_bo", 100):
-                        continue
-                    for s in SEEDS[:3]:
-                        for r in (SR_SEEDS[:2] if m.startswith("sr_") else [None]):
-                            key = RecordKey("sample_size", model, ds, "hpobench", m, s, n, r,
-                                            1e-4 if r is not None else None)
-                            store.write(key, _fields(MODELS[model], rng.gamma(2, 0.01) * (1 + 20 / n)))
+    for key in view_keys("sample_size", "model=lr,nn", "dataset=blood_transfusion,kc1"):
+        if (key.method == "linear_regression" or key.n_samples not in SAMPLE_SIZE_NS or key.sampling_seed not in SEEDS[:3]
+                or key.sr_seed not in (None, *SR_SEEDS[:2])
+                or (key.model, key.dataset, key.method, key.n_samples) == ("nn", "kc1", "sr_bo", 100)):
+            continue
+        store.write(key, _fields(list(MODELS[key.model]), rng.gamma(2, 0.01) * (1 + 20 / key.n_samples),
+                                 **_sr_extra(key, rng, key.model)))
     # parsimony sweep: complexity grows and RMSE flattens as parsimony drops
-    for p, ops, rmse in [(0.075, 1, 0.05), (0.01, 2, 0.045), (0.001, 5, 0.03), (0.0001, 8, 0.029)]:
-        for s in SEEDS[:2]:
-            for r in SR_SEEDS[:2]:
-                key = RecordKey("parsimony", "lr", "kc1", "hpobench", "sr_bo_gp", s, 200, r, p)
-                store.write(key, _fields(MODELS["lr"], rmse, complexity=ops, formula="alpha"))
+    sweep = {0.075: (1, 0.05), 0.01: (2, 0.045), 0.001: (5, 0.03), 0.0001: (8, 0.029)}
+    for key in view_keys("parsimony", "model=lr", "dataset=australian"):
+        if key.parsimony in sweep and key.sampling_seed in SEEDS[:2] and key.sr_seed in SR_SEEDS[:2]:
+            ops, rmse = sweep[key.parsimony]
+            store.write(key, _fields(list(MODELS["lr"]), rmse, complexity=ops, formula="alpha", mode="bo_gp"))
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +146,7 @@ def test_table1_statistics_match_numpy(table1_out):
                 if vals is None:
                     assert np.isnan(row[f"{m}_mean"]) and row[f"{m}_n"] == 0
                     continue
-                assert row[f"{m}_n"] == (15 if m.startswith("sr_") else 5)
+                assert row[f"{m}_n"] == len(vals) == (15 if m.startswith("sr_") else 5) - ((model, ds, m) in (FAILED, TIMED_OUT))
                 assert row[f"{m}_mean"] == pytest.approx(np.mean(vals), rel=1e-12)
                 assert row[f"{m}_std"] == pytest.approx(np.std(vals, ddof=1), rel=1e-9, abs=1e-15)
             row_means.append({m: np.mean(values[(model, ds, m)]) for m in METHODS if (model, ds, m) in values})
@@ -160,6 +175,38 @@ def test_table1_best_and_second_best(table1_out):
         assert rf"\underline{{{means[ranked[1]]:.3f}}}" in tex
     # baselines are never marked
     assert "**" not in "".join(line.split("|")[7] for line in md_rows[:4])
+
+
+def test_timed_out_fits_are_left_out_and_counted(table1_out, store, tmp_path):
+    d, values = table1_out
+    t = pd.read_csv(d / "table1.csv").set_index(["model_key", "dataset_key"])
+    assert t.loc[("lr", "kc1"), "sr_random_timed_out"] == 1 and t.loc[("lr", "kc1"), "sr_bo_timed_out"] == 0
+    assert t.loc[("lr", "kc1"), "sr_random_mean"] == pytest.approx(np.mean(values[TIMED_OUT]))  # 9.0 left out
+    assert "(1⏱)" in (d / "table1.md").read_text()
+    root, _ = store
+    assert table1.main(["--store", str(root), "--out", str(tmp_path), "--include-timed-out"]) == 0
+    t2 = pd.read_csv(tmp_path / "table1" / "hpobench" / "table1.csv").set_index(["model_key", "dataset_key"])
+    assert t2.loc[("lr", "kc1"), "sr_random_n"] == 15
+    assert t2.loc[("lr", "kc1"), "sr_random_mean"] == pytest.approx(np.mean([*values[TIMED_OUT], 9.0]))
+
+
+def test_a_damaged_or_malicious_record_never_crashes_or_runs(store, tmp_path, monkeypatch):
+    """A record from someone else's store whose formula is code: the analysis reads it as data."""
+    import shutil
+
+    root, _ = store
+    mine = tmp_path / "store"
+    shutil.copytree(root, mine)
+    path = next(p for p in RecordStore(mine).iter_paths() if "/nn/kc1/" in str(p) and "/sr_bo/" in str(p))
+    rec = json.loads(path.read_text())
+    rec["formula"] = "__import__('os').system('touch pwned') + alpha"
+    path.write_text(json.dumps(rec))
+    victim = next(p for p in RecordStore(mine).iter_paths() if "/lr/blood_transfusion/" in str(p))
+    victim.write_text(victim.read_text()[:40])  # truncated
+    monkeypatch.chdir(tmp_path)
+    assert formulas.main(["--store", str(mine), "--out", str(tmp_path / "out"), "--method", "all"]) == 0
+    assert table1.main(["--store", str(mine), "--out", str(tmp_path / "out")]) == 0
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_mark_best_ties_like_the_authors():
@@ -227,9 +274,13 @@ def test_sample_size(store, tmp_path):
         for ext in ("png", "pdf"):
             assert (d / f"sample_size_{model}.{ext}").stat().st_size > 1000
     s = pd.read_csv(d / "sample_size_summary.csv")
-    assert len(s) == len(MODELS) * len(DATASETS) * 4 * 3 - 1
-    assert set(s["n_runs"]) == {6, 3}
+    own = s[s["n_samples"].isin(SAMPLE_SIZE_NS)]
+    assert len(own) == len(MODELS) * len(DATASETS) * 4 * 3 - 1
+    assert set(own["n_runs"]) == {6, 3}
     assert "Neural Network / kc1 / SR (BO): n = 100" in (d / "missing.md").read_text()
+    # n = 140 is Table 1's: the same records, shared through the views, not computed again
+    shared = s[s["n_samples"] == 140]
+    assert len(shared) == len(MODELS) * len(DATASETS) * 4 and set(shared["n_runs"]) == {15, 14, 5}
 
 
 def test_parsimony_and_elbow(store, tmp_path):

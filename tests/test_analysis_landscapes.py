@@ -13,45 +13,34 @@ import pandas as pd
 import pytest
 
 from analysis import build_all, landscapes, pdp_figures
-from analysis.common import load_ok, run_cli
+from analysis.common import ViewRef, load_ok, run_cli
 from analysis.formulas import median_run
-from symexp.records import RecordKey, RecordStore
+from symexp.store import RecordStore
 
-# One worker builds the pipeline fixture once (pytest -n 2 --dist loadgroup).
+# One worker builds the pipeline fixture once (pytest -n 2 --dist loadfile).
 pytestmark = pytest.mark.xdist_group("analysis_landscapes")
 
-EXPERIMENT = "unit"
 N_POINTS_BO_GP = 30
-
-
-def tiny_spec(tmp: Path, mode: str, **overrides):
-    """As tests/test_pipeline.py: the synthetic benchmark with tiny BO and SR budgets."""
-    from symexp.pipeline import CellSpec
-    from symexp.sampling import BOSettings
-    from symexp.symbolic import SRSettings
-
-    sr = SRSettings(population_size=60, generations=3, parsimony_coefficient=1e-4,
-                    function_set=("add", "sub", "mul", "div"), time_limit_s=60)
-    bo = BOSettings(n_trials=10, snapshot_sizes=(8, 10), initial_design_per_dim=2,
-                    initial_design_max_ratio=0.5)
-    spec = CellSpec(
-        experiment=EXPERIMENT, model="synthetic", dataset="synthetic", protocol="hpobench",
-        mode=mode, sampling_seed=0, n_samples=(8, 10), sr_seeds=(0, 1), parsimony=(1e-4,),
-        sr=sr, bo=bo, test_points_per_dim=4, test_eval_seeds=(0,), bo_gp_points=N_POINTS_BO_GP,
-        store_dir=tmp / "store", cache_dir=tmp / "cache", workdir=tmp / "work", n_jobs=1,
-        config_hash="test",
-    )
-    return dataclasses.replace(spec, **overrides)
+# The smoke preset on the synthetic benchmark with tiny BO and SR budgets (as tests/test_pipeline.py).
+OVERRIDES = (
+    "model=synthetic", "dataset=synthetic", "n_samples=[8,10]", "sr_seeds=[0,1]", "sr.population_size=60",
+    "sr.generations=3", "sr.function_set=[add,sub,mul,div]", "sr.time_limit_s=60", "bo.n_trials=10",
+    "bo.snapshot_sizes=[8,10]", "bo.initial_design_per_dim=2", "bo.initial_design_max_ratio=0.5",
+    "test_set.points_per_dim=4", "test_set.eval_seeds=[0]", f"bo_gp.n_points={N_POINTS_BO_GP}", "n_jobs=1",
+)
+EXPERIMENT = ViewRef("smoke", OVERRIDES)
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """store + cache of the three modes on the synthetic benchmark (seed 0, n = 8 and 10)."""
+    from experiments.hydra_glue import build_view
     from symexp.pipeline import run_cell
 
     tmp = tmp_path_factory.mktemp("pipe")
-    for mode in ("bo", "random", "bo_gp"):
-        report = run_cell(tiny_spec(tmp, mode), log=lambda _m: None)
+    view = build_view(["experiment=smoke", *OVERRIDES, f"paths.store={tmp / 'store'}", f"paths.cache={tmp / 'cache'}"])
+    for cell in view.cells:
+        report = run_cell(dataclasses.replace(cell.spec, workdir=tmp / "work"), log=lambda _m: None)
         assert not report.failed
     return tmp / "store", tmp / "cache"
 
@@ -72,7 +61,7 @@ def test_landscape_figure_files(pipeline, tmp_path, capsys):
     store, cache = pipeline
     out = tmp_path / "out"
     code = landscapes.main(["--store", str(store), "--cache", str(cache), "--out", str(out),
-                            "--experiment", EXPERIMENT])
+                            "--experiment", "smoke", *OVERRIDES])
     assert code == 0
     text = capsys.readouterr().out
     assert "== landscapes: built" in text and "5 of 5 panels drawn" in text and "missing" not in text
@@ -137,7 +126,7 @@ def test_landscape_panel_data_match_the_cache_and_records(pipeline):
 
 def test_landscape_seed_and_n_options(pipeline, tmp_path):
     store, cache = pipeline
-    args = ["--store", str(store), "--cache", str(cache), "--out", str(tmp_path), "--experiment", EXPERIMENT]
+    args = ["--store", str(store), "--cache", str(cache), "--out", str(tmp_path), "--experiment", "smoke", *OVERRIDES]
     ls = landscapes.landscape_data(_cell(store), cache, "synthetic", "synthetic", "hpobench", 0, 8)
     assert ls.stem == "landscape_synthetic_synthetic_seed0_n8" and ls.panels["gp"].label == "GP after 8 BO samples"
     assert len(ls.panels["sr_bo"].points) == 8 and ls.panels["sr_bo"].ok
@@ -158,7 +147,7 @@ def test_landscape_missing_pieces_are_drawn_as_missing(pipeline, tmp_path):
     shutil.copytree(store, store2)
     shutil.copytree(cache, cache2)
     shutil.rmtree(cache2 / "bo")
-    shutil.rmtree(store2 / EXPERIMENT / "synthetic" / "synthetic" / "hpobench" / "sr_random")
+    shutil.rmtree(store2 / "synthetic" / "synthetic" / "hpobench" / "sr_random")
     rep = landscapes.build(store2, tmp_path / "out", cache2, EXPERIMENT)
     assert rep.built
     text = "\n".join(rep.missing)
@@ -191,6 +180,10 @@ def test_landscape_picks_the_test_set_that_reproduces_the_records(pipeline, tmp_
     fake_path = real.with_name(real.name.replace("-grid4-", "-grid3-"))
     fake_path.write_text(json.dumps(fake))
     ls = landscapes.landscape_data(_cell(store), cache2, "synthetic", "synthetic", "hpobench", 0, 10)
+    assert ls.test.path == real and "test set: the file the records name" in ls.notes
+    # records that do not name their files (older ones): the pair that reproduces them is taken
+    anonymous = _cell(store).assign(artefacts=None)
+    ls = landscapes.landscape_data(anonymous, cache2, "synthetic", "synthetic", "hpobench", 0, 10)
     assert ls.test.path == real
     assert any("took the pair that reproduces the records best" in n for n in ls.notes)
 
@@ -205,6 +198,7 @@ def test_landscape_cli_errors(tmp_path, capsys):
 
 # -- PD figures (Fig. 6b, 7) -----------------------------------------------------------------
 PD_FORMULAS = ("x*y + 0.1", "x*y", "0.5")  # RMSE against the PD: smallest, median, largest
+PDP_OVERRIDES = ("model=synthetic", "dataset=synthetic", "hyperparameters=[x,y,z]", "n_samples=[20]")
 
 
 def make_pd_artefact(cache: Path, store: Path, seed: int = 0, n: int = 20, with_records: bool = True) -> Path:
@@ -229,13 +223,15 @@ def make_pd_artefact(cache: Path, store: Path, seed: int = 0, n: int = 20, with_
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(art))
     if with_records:
+        from experiments.hydra_glue import build_view
+
         rs = RecordStore(store)
-        for sr_seed, formula in zip((0, 3, 6), PD_FORMULAS):
+        keys = build_view(["experiment=pdp", *PDP_OVERRIDES, f"sampling_seed={seed}", f"n_samples=[{n}]"]).keys
+        for key, formula in zip(sorted(keys, key=lambda k: k.sr_seed), PD_FORMULAS):
             pred = formula_predict(formula, top, grid)
             rmse = float(np.sqrt(np.mean((pred - pd_values) ** 2)))
-            rs.write(RecordKey("pdp", "synthetic", "synthetic", "hpobench", "sr_bo_gp", seed, n, sr_seed, 1e-4),
-                     {"status": "ok", "test_rmse": rmse, "formula": formula, "complexity": 3, "hyperparameters": top,
-                      "mode": "bo_gp", "n_train_points": 25})
+            rs.write(key, {"status": "ok", "test_rmse": rmse, "formula": formula, "complexity": 3, "hyperparameters": top,
+                           "mode": "bo_gp", "n_train_points": 25})
     return path
 
 
@@ -244,7 +240,7 @@ def test_pdp_figures(tmp_path, capsys):
 
     store, cache, out = tmp_path / "store", tmp_path / "cache", tmp_path / "out"
     art_path = make_pd_artefact(cache, store)
-    code = pdp_figures.main(["--store", str(store), "--cache", str(cache), "--out", str(out)])
+    code = pdp_figures.main(["--store", str(store), "--cache", str(cache), "--out", str(out), *PDP_OVERRIDES])
     assert code == 0
     assert "== pdp_figures: built" in capsys.readouterr().out
     d = out / "pdp_figures" / "hpobench"
@@ -256,7 +252,7 @@ def test_pdp_figures(tmp_path, capsys):
     assert f"`{PD_FORMULAS[1]}`" in md and f"`{PD_FORMULAS[0]}`" not in md
 
     art = pdp_figures.read_artefact(art_path)
-    _, ok = load_ok(store, "pdp")
+    _, ok = load_ok(store, ViewRef("pdp", PDP_OVERRIDES))
     fd = pdp_figures.pdp_data(art, pdp_figures.matching_records(ok, art, 1e-4))
     assert fd.n_runs == 3 and fd.record["formula"] == PD_FORMULAS[1]  # the median of three RMSEs
     assert fd.log == [True, False]
@@ -278,8 +274,8 @@ def test_build_all_experiment_mode(pipeline, tmp_path, capsys):
     store, cache = pipeline
     out = tmp_path / "out"
     code = build_all.main(["--store", str(store), "--cache", str(cache), "--out", str(out),
-                           "--experiment", EXPERIMENT, "--no-trees",
-                           "--only", "table1,formulas,landscapes,parsimony,pdp_figures"])
+                           "--experiment", "smoke", "--no-trees",
+                           "--only", "table1,formulas,landscapes,parsimony,pdp_figures", *OVERRIDES])
     assert code == 0
     text = capsys.readouterr().out
     root = out / "experiments" / EXPERIMENT
@@ -296,7 +292,7 @@ def test_build_all_experiment_mode(pipeline, tmp_path, capsys):
     tail = text.split("Outputs (one line per directory):")[1]
     assert str((root / "landscapes" / "hpobench").resolve()) in tail
     assert str((root / "table1" / "hpobench").resolve()) in tail
-    assert "not applicable: experiment unit has one parsimony value" in text
+    assert "not applicable: experiment smoke has one parsimony value" in text
     setting = build_all.experiment_setting(store, EXPERIMENT)
     assert (setting.n_samples, setting.all_n, setting.parsimony) == (10, [8, 10], 1e-4)
 

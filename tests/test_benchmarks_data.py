@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from symexp.benchmarks import make_benchmark
 from symexp.benchmarks.datasets import OPENML_DATASETS, REGISTRY, fetch_openml, read_header
 from symexp.benchmarks.split import prepare, split_indices
+from symexp.errors import SymexpError
 
 
 def _read(data_dir, name):
@@ -168,3 +169,17 @@ def _reference_n_features(df, info, rest, n_valid):
     assert len(rest) - len(train) == n_valid
     nominal = list(info.nominal)
     return pd.get_dummies(df.iloc[train][nominal]).shape[1] + (info.n_columns - 1 - len(nominal))
+
+
+def test_unreachable_openml_is_one_line_naming_the_data_directory(data_dir):
+    """No data directory and no network: a setup problem reported in one line, not a traceback."""
+    info, _ = _read(data_dir, "blood_transfusion")
+
+    def offline(tid, **kw):
+        raise ConnectionError("Failed to resolve 'www.openml.org'\nsecond line")
+
+    fake = SimpleNamespace(tasks=SimpleNamespace(get_task=offline), datasets=None)
+    with pytest.raises(SymexpError) as err:
+        fetch_openml(info, fake)
+    msg = str(err.value)
+    assert "\n" not in msg and "task 10101" in msg and "SYMEXP_DATA_DIR" in msg

@@ -584,10 +584,6 @@ def test_help_says_how_long_and_what_engines_trade(capsys):
     assert "operon" in text and "gplearn" in text and "log10" in text
 
 
-def test_summary_subcommand_still_works(tmp_path, capsys):
-    assert "does not exist" in run_cli(["summary", "--experiment", "x", "--store", str(tmp_path / "none")], capsys)
-
-
 def test_safe_names():
     names, changed = safe_names(["classifier:C", "lambda", "exp", "x", "2nd", "E", "C"])
     assert names == ["classifier_C", "lambda_", "exp_", "x", "h_2nd", "E_", "C"]

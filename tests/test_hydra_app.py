@@ -61,6 +61,13 @@ def test_table1_preset_is_the_paper_grid():
         ("n_samples=[500]", "larger than the BO budget"),
         ("parsimony=[0]", "parsimony must be > 0"),
         ("dataset=iris", "unknown dataset 'iris'"),
+        ("sampling_seed=abc", "sampling_seed must be an integer, got 'abc'"),
+        ("sampling_seed=-1", "sampling_seed must be an integer in [0, 2147483647), got -1"),
+        ("n_samples=[1.5]", "n_samples must be a list of integers, got [1.5]"),
+        ("n_samples=[1]", "n_samples must be integers >= 2"),
+        ("sr.populaton_size=10", "unknown setting 'sr.populaton_size'; valid keys of sr: engine"),
+        ("experiment=bogus", "unknown experiment 'bogus'; valid: parsimony, pdp, sample_size, smoke, table1"),
+        ("mode=bo,random", "a sweep needs --multirun"),
     ],
 )
 def test_user_error_is_one_line_exit_2_and_writes_nothing(tmp_path, override, message):
@@ -71,10 +78,18 @@ def test_user_error_is_one_line_exit_2_and_writes_nothing(tmp_path, override, me
     assert list(tmp_path.iterdir()) == []  # no store, no cache, no job dir
 
 
+def test_a_bad_cell_in_a_sweep_stops_the_sweep_before_its_first_job(tmp_path):
+    proc = run_app(["-m", "experiment=smoke", "sampling_seed=0,-1", *TINY], tmp_path)
+    assert proc.returncode == 2 and "got -1" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []  # the valid cell did not run either
+
+
 def test_single_cell_writes_only_under_its_output_dir_and_store(tmp_path):
     proc = run_app(["experiment=smoke", "mode=bo_gp", *TINY], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    records = sorted((tmp_path / "store" / "smoke").rglob("*.json"))
+    from symexp.store import RecordStore
+
+    records = RecordStore(tmp_path / "store").iter_paths()
     assert {p.parent.parent.name for p in records} == {"sr_bo_gp", "gp_baseline", "linear_regression"}
     top = {p.name for p in tmp_path.iterdir()}
     assert top <= {"store", "cache", "results"}, top
@@ -89,13 +104,62 @@ def test_job_status_file_says_done(tmp_path):
     assert status["state"] == "done" and status["written"] == 1 and status["failed"] == 0
 
 
-def test_operon_records_go_to_their_own_experiment(tmp_path):
-    from experiments.hydra_glue import cell_spec
-    from hydra.core.hydra_config import HydraConfig
+def test_operon_records_are_other_records_than_gplearn_ones(data_dir):
+    from experiments.hydra_glue import build_view
 
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("config", overrides=["experiment=table1", "sr=operon"], return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    spec = cell_spec(cfg, tmp_path)
-    assert spec.sr.engine == "operon" and spec.experiment == "table1_operon"
-    assert spec.sr.population_size == 5000  # the paper's settings, other engine
+    gplearn = build_view(["experiment=table1", "model=lr", "dataset=vehicle", "mode=bo", "sampling_seed=0"])
+    operon = build_view(["experiment=table1", "model=lr", "dataset=vehicle", "mode=bo", "sampling_seed=0", "sr=operon"])
+    (g,), (o,) = gplearn.cells, operon.cells
+    assert o.spec.sr.engine == "operon" and o.spec.sr.population_size == 5000  # the paper's settings, other engine
+    assert len(g.keys) == len(o.keys) == 3 and not {k.record_id for k in g.keys} & {k.record_id for k in o.keys}
+    assert all(k.engine == "operon" and "operon" in k.relpath().name for k in o.keys)
+
+
+def test_presets_share_records_through_their_views(data_dir):
+    """table1 (n = 140) is part of sample_size, and the parsimony sweep's p = 1e-4 member is sample_size's n = 200."""
+    from experiments.hydra_glue import build_view
+
+    slice_ = ["model=svm", "dataset=blood_transfusion"]
+    sample_size = {k.record_id for k in build_view(["experiment=sample_size", *slice_]).keys}
+    table1 = build_view(["experiment=table1", *slice_])
+    parsimony = build_view(["experiment=parsimony", *slice_])
+    assert len(table1.cells) == 15 and {k.record_id for k in table1.keys} <= sample_size
+    shared = [k for k in parsimony.keys if k.record_id in sample_size]
+    assert {(k.method, k.n_samples, k.parsimony) for k in shared} == {
+        ("sr_bo_gp", 200, 1e-4), ("gp_baseline", 200, None), ("linear_regression", 200, None)}
+    assert len(shared) == 5 * (3 + 2) and len(parsimony.keys) == 5 * (3 * 12 + 2)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_job_leaves_no_partial_record_and_no_worker(tmp_path, signame):
+    """A job stopped by SIGTERM (scancel, a time limit) says so; one killed outright cannot, but in
+    both cases nothing is half-written and no worker process goes on computing for nobody."""
+    import signal
+    import time
+
+    env = dict(os.environ, SYMEXP_STORE=str(tmp_path / "store"), SYMEXP_CACHE=str(tmp_path / "cache"))
+    slow = [a for a in TINY if not a.startswith(("sr.population_size", "sr.generations", "n_jobs"))]
+    proc = subprocess.Popen([sys.executable, str(RUN), "experiment=smoke", "mode=random", *slow,
+                             "sr.population_size=3000", "sr.generations=20", "n_jobs=2"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if "symbolic regression:" in line:
+                break
+        time.sleep(1.0)  # inside the fits
+        import psutil
+
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers  # the SR fits run in worker processes
+        proc.send_signal(getattr(signal, signame))
+        assert proc.wait(timeout=60) != 0
+    finally:
+        proc.kill()
+    status = json.loads((tmp_path / "results/runs/smoke/synthetic-synthetic-random-seed0/job_status.json").read_text())
+    assert status["state"] == ("interrupted" if signame == "SIGTERM" else "running")  # status.py: no longer running
+    from symexp.store import RecordStore
+
+    assert RecordStore(tmp_path / "store").iter_paths() == []
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == []

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from symexp.errors import SymexpError
-from symexp.importance import anova_decomposition, fanova_importance, grid_axes, unit_to_raw
+from symexp.importance import (anova_decomposition, fanova_importance, grid_axes, integer_axis, unit_to_raw,
+                               weighted_grid_axes)
 from symexp.pdp import partial_dependence
 from symexp.space import Numerical, SearchSpace
 
@@ -82,6 +83,47 @@ def test_constant_function_and_errors():
         fanova_importance(lambda X: np.ones(len(X) + 1), UNIT2, points_per_dim=3)
     with pytest.raises(SymexpError):
         fanova_importance(lambda X: X[:, 0], UNIT2, points_per_dim=1)
+
+
+def test_integer_cells_are_widened_by_half_a_step():
+    """depth in [1, 3]: each integer has mass 1/3 (uniform on [0.5, 3.5] rounded), not 1/4, 1/2, 1/4."""
+    values, weights = integer_axis(Numerical("depth", 1, 3, integer=True), 10)
+    assert values.tolist() == [1.0, 2.0, 3.0]
+    assert np.allclose(weights, 1 / 3, atol=1e-15)
+    # log scale: mass of v is (log(v + 0.5) - log(v - 0.5)) / (log(4.5) - log(0.5))
+    values, weights = integer_axis(Numerical("batch", 1, 4, log=True, integer=True), 10)
+    want = (np.log(values + 0.5) - np.log(values - 0.5)) / (np.log(4.5) - np.log(0.5))
+    assert values.tolist() == [1.0, 2.0, 3.0, 4.0] and np.allclose(weights, want, atol=1e-15)
+    # more integers than grid points: cells of the widened range, equal weights
+    values, weights = integer_axis(Numerical("n", 1, 100, integer=True), 10)
+    assert len(values) == 10 and np.allclose(weights, 0.1)
+    assert values.tolist() == [6.0, 16.0, 26.0, 36.0, 46.0, 56.0, 66.0, 76.0, 86.0, 96.0]
+
+
+def test_fanova_integer_hyperparameter_closed_form():
+    """f = depth * x, depth uniform on {1, 2, 3}, x ~ U(0, 1):
+    f0 = 1, f_depth = depth/2 - 1 (V = Var(depth)/4 = 1/6), f_x = 2x - 1 (V = 4/12 = 1/3),
+    f_depth,x = (depth - 2)(x - 1/2) (V = (2/3)(1/12) = 1/18); V = 5/9 -> shares 3/10, 6/10, 1/10."""
+    space = SearchSpace((Numerical("depth", 1, 3, integer=True), Numerical("x", 0.0, 1.0)))
+    got = fanova_importance(lambda X: X[:, 0] * X[:, 1], space, points_per_dim=400, pairwise=True)
+    assert got["depth"] == pytest.approx(0.3, abs=1e-5)
+    assert got["x"] == pytest.approx(0.6, abs=1e-5)
+    assert got[("depth", "x")] == pytest.approx(0.1, abs=1e-5)
+    # the integer axis is exact at any resolution: f = depth alone has Var 2/3 of which all is depth
+    got = fanova_importance(lambda X: X[:, 0] ** 2, space, points_per_dim=3)
+    assert got == {"depth": pytest.approx(1.0), "x": pytest.approx(0.0, abs=1e-15)}
+    axes = weighted_grid_axes(space, 3)
+    assert axes[0][0].tolist() == [1.0, 2.0, 3.0] and np.allclose(axes[0][1], 1 / 3)
+
+
+def test_weighted_decomposition_equals_repeated_grid():
+    """Weights (1/4, 3/4) on an axis equal a grid with that value repeated three times."""
+    rng = np.random.default_rng(3)
+    Y = rng.normal(size=(2, 5))
+    rep = np.concatenate([Y[:1], Y[1:], Y[1:], Y[1:]])
+    a = anova_decomposition(Y, weights=[np.array([0.25, 0.75]), np.full(5, 0.2)])
+    b = anova_decomposition(rep)
+    assert a[0] == pytest.approx(b[0]) and a[1] == pytest.approx(b[1]) and a[2] == pytest.approx(b[2])
 
 
 def test_anova_decomposition_three_dims():

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from symexp.errors import SymexpError
 from symexp.symbolic import (
@@ -71,6 +72,15 @@ def test_recovers_formula_and_interface(fitted):
         assert hasattr(est, attr), attr
     assert est.timed_out_ is False and est.generations_completed_ == 10
     assert isinstance(est.complexity_, int) and est.complexity_ >= 1
+    assert isinstance(est.complexity_paper_, int) and est.complexity_paper_ == est.pareto_front_[est.chosen_index_].complexity_paper
+    # the paper-style count is of the plain form in the program's inputs X0, X1, which is the same function
+    for m in est.pareto_front_:
+        paper = m.paper_complexity
+        assert paper.ops == sp.count_ops(paper.expression) and m.to_dict()["complexity_paper"] == paper.ops
+        assert {str(v) for v in paper.expression.free_symbols} <= {"X0", "X1"}
+        pred = formula_predict(paper.expression.subs({sp.Symbol("X0"): sp.Symbol("x"), sp.Symbol("X1"): sp.Symbol("y")}),
+                               NAMES, X)
+        assert np.nanmax(np.abs(pred - est.predict_member(m.index, X))) < 0.05 * (1 + np.abs(pred).max()), m.program
     # the formula string parses back and predicts like operon on the training data
     parse_formula(est.formula_, NAMES)
     pred = formula_predict(est.formula_, NAMES, X)

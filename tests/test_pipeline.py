@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from symexp.errors import SymexpError
-from symexp.pipeline import CellSpec, PDPSettings, planned_keys, run_cell
-from symexp.records import RecordStore, load_records
+from symexp.pipeline import CellSpec, PDPSettings, planned_keys, run_cell, validate_spec
+from symexp.store import load_records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,6 @@ def tiny_spec(tmp: Path, mode: str, **overrides) -> CellSpec:
         mode=mode, sampling_seed=0, n_samples=(8, 10), sr_seeds=(0, 1), parsimony=(1e-4,),
         sr=sr, bo=bo, test_points_per_dim=4, test_eval_seeds=(0,), bo_gp_points=30,
         store_dir=tmp / "store", cache_dir=tmp / "cache", workdir=tmp / "work", n_jobs=1,
-        config_hash="test",
     )
     return dataclasses.replace(spec, **overrides)
 
@@ -44,16 +43,27 @@ def quiet(_msg: str) -> None:
     pass
 
 
+def records_of(spec: CellSpec):
+    """The records of this cell's view (one row each)."""
+    df, damaged = load_records(spec.store_dir, keys_of(spec))
+    assert not damaged
+    return df
+
+
+def keys_of(spec: CellSpec):
+    return planned_keys(spec, validate_spec(spec, check_dirs=False))
+
+
 @pytest.mark.parametrize("mode", ["bo", "random", "bo_gp"])
 def test_each_mode_writes_its_records(tmp_path, mode):
     spec = tiny_spec(tmp_path, mode)
     report = run_cell(spec, log=quiet)
-    keys = planned_keys(spec)
+    keys = keys_of(spec)
     methods = {k.method for k in keys}
     expected = {f"sr_{mode}"} | ({"gp_baseline", "linear_regression"} if mode == "bo_gp" else set())
     assert methods == expected
     assert len(report.written) == len(keys) and not report.failed
-    df = load_records(spec.store_dir, "unit")
+    df = records_of(spec)
     assert len(df) == len(keys)
     assert (df["status"] == "ok").all()
     assert np.isfinite(df["test_rmse"].astype(float)).all()
@@ -72,7 +82,7 @@ def test_rerun_skips_finished_records_and_trains_nothing(tmp_path):
     assert first.n_trainings == n_unique
     mtimes = {p: p.stat().st_mtime_ns for p in first.written}
     second = run_cell(spec, log=quiet)
-    assert second.written == [] and second.skipped == len(planned_keys(spec))
+    assert second.written == [] and second.skipped == len(keys_of(spec))
     assert second.n_trainings == 0
     assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
 
@@ -117,7 +127,7 @@ def test_bad_input_fails_before_any_compute(tmp_path, overrides, message):
 
 
 def test_failed_sr_fit_is_recorded_and_cell_continues(tmp_path, monkeypatch):
-    import symexp.pipeline as pipeline
+    import symexp.pipeline.cell as pipeline
 
     real = pipeline.fit_symbolic
 
@@ -129,7 +139,7 @@ def test_failed_sr_fit_is_recorded_and_cell_continues(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "fit_symbolic", flaky)
     spec = tiny_spec(tmp_path, "random", n_samples=(8,))
     report = run_cell(spec, log=quiet)
-    df = load_records(spec.store_dir, "unit")
+    df = records_of(spec)
     assert set(df["status"]) == {"ok", "failed"}
     bad = df[df["status"] == "failed"]
     assert (bad["sr_seed"] == 1).all() and bad["error"].str.len().gt(0).all()
@@ -137,8 +147,10 @@ def test_failed_sr_fit_is_recorded_and_cell_continues(tmp_path, monkeypatch):
 
 
 def _record_snapshot(store: Path) -> dict[str, dict]:
+    from symexp.store import RecordStore
+
     out = {}
-    for p in sorted(store.rglob("*.json")):
+    for p in RecordStore(store).iter_paths():
         rec = json.loads(p.read_text())
         out[str(p.relative_to(store))] = {k: v for k, v in rec.items() if k not in VOLATILE}
     return out
@@ -170,7 +182,7 @@ def test_pdp_cell_explains_the_top_k_by_partial_dependence(tmp_path):
                      pdp=PDPSettings(top_k=2, n_background=20, importance_points_per_dim=4),
                      bo=dataclasses.replace(tiny_spec(tmp_path, "bo").bo, initial_design_per_dim=1))
     report = run_cell(spec, log=quiet)
-    df = load_records(spec.store_dir, "unit")
+    df = records_of(spec)
     assert list(df["method"]) == ["sr_bo_gp"] and not report.failed  # no true-cost baselines here
     rec = df.iloc[0]
     assert sorted(rec["hyperparameters"]) == ["x", "y"]
@@ -201,7 +213,7 @@ def test_operon_engine_runs_a_cell(tmp_path):
     spec = tiny_spec(tmp_path, "random", n_samples=(10,), sr_seeds=(0,))
     spec = dataclasses.replace(spec, sr=dataclasses.replace(spec.sr, engine="operon"))
     report = run_cell(spec, log=quiet)
-    df = load_records(spec.store_dir, "unit")
+    df = records_of(spec)
     assert not report.failed and list(df["sr_engine"]) == ["operon"]
     assert np.isfinite(df["test_rmse"].astype(float)).all() and df["formula"].notna().all()
 
@@ -214,25 +226,42 @@ def test_space_with_categorical_exports_to_configspace():
 
 
 def test_failed_trainings_are_dropped_and_noted(tmp_path, monkeypatch):
-    """Trainings that crash (here: x > 1.3) are left out of samples and scores; the cell goes on."""
+    """Trainings that crash (here: x > 1.3 with seed 1) are the model's failures: left out of the
+    sample and of a grid point's mean (its seed-0 evaluation still counts); the cell goes on."""
     from symexp.benchmarks.objective import SyntheticBenchmark
 
     real = SyntheticBenchmark._train
 
     def crashing(self, full, seed):
-        if full["x"] > 1.3:
+        if full["x"] > 1.3 and seed == 1:
             raise RuntimeError("simulated crash")
         return real(self, full, seed)
 
     monkeypatch.setattr(SyntheticBenchmark, "_train", crashing)
-    spec = tiny_spec(tmp_path, "random", n_samples=(10,), sr_seeds=(0,))
+    spec = tiny_spec(tmp_path, "random", n_samples=(10,), sr_seeds=(0,), sampling_seed=1, test_eval_seeds=(0, 1))
     report = run_cell(spec, log=quiet)
     assert not report.failed
-    rec = load_records(spec.store_dir, "unit").iloc[0]
+    rec = records_of(spec).iloc[0]
     assert rec["status"] == "ok" and np.isfinite(rec["test_rmse"])
-    notes = " ".join(rec["warnings"])
-    assert "4 of 16 test-grid evaluations failed" in notes  # the top x row of the 4x4 grid
-    assert "random-sample evaluations failed" in notes and rec["n_train_points"] < 10
+    assert "random-sample evaluations failed" in " ".join(rec["warnings"]) and rec["n_train_points"] < 10
+    test = json.loads(next((tmp_path / "cache" / "testsets").glob("*.json")).read_text())
+    assert sum(None in row for row in test["costs"]) == 4 and None not in test["y"]  # top x row: seed 0 only
+
+
+def test_a_grid_point_without_any_evaluation_stops_the_cell_and_is_not_cached(tmp_path, monkeypatch):
+    from symexp.benchmarks.objective import SyntheticBenchmark
+    from symexp.testset import TestSetError
+
+    real = SyntheticBenchmark._train
+    monkeypatch.setattr(SyntheticBenchmark, "_train",
+                        lambda self, full, seed: (_ for _ in ()).throw(RuntimeError("diverged")) if full["x"] > 1.3
+                        else real(self, full, seed))
+    spec = tiny_spec(tmp_path, "random", n_samples=(10,), sr_seeds=(0,))
+    with pytest.raises(TestSetError, match="4 of 16 grid point"):
+        run_cell(spec, log=quiet)
+    assert not list((tmp_path / "cache").rglob("testsets/*.json")) and not records_of(spec).shape[0]
+    monkeypatch.setattr(SyntheticBenchmark, "_train", real)  # the model is fixed: the next run computes it
+    assert not run_cell(spec, log=quiet).failed
 
 
 def test_tolerant_objective_turns_a_failed_training_into_nan(tmp_path, monkeypatch):
@@ -240,7 +269,7 @@ def test_tolerant_objective_turns_a_failed_training_into_nan(tmp_path, monkeypat
 
     from symexp.benchmarks import make_benchmark
     from symexp.benchmarks.objective import SyntheticBenchmark
-    from symexp.pipeline import TolerantObjective
+    from symexp.pipeline.training import TolerantObjective
 
     objective = pickle.loads(pickle.dumps(TolerantObjective(make_benchmark("synthetic", "synthetic"))))
     assert objective({"x": 1.0, "y": 0.5}, 0) == pytest.approx(0.6)

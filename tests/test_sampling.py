@@ -57,6 +57,7 @@ def one_line(exc: pytest.ExceptionInfo) -> bool:
     dict(n_trials=20, snapshot_sizes=(20,), retrain_after=0),
     dict(n_trials=20, snapshot_sizes=(20,), deterministic="yes"),
     dict(n_trials=20, snapshot_sizes=(20,), variant="both"),
+    dict(n_trials=20, snapshot_sizes=(20,), selection="smac2.1"),
 ])
 def test_bad_settings(kwargs):
     with pytest.raises(SymexpError) as exc:
@@ -233,7 +234,8 @@ run = run_bo(branin, space, BOSettings(n_trials=8, snapshot_sizes=(4, 8), varian
 probes = random_configurations(space, 30, 5)
 preds = {n: [list(map(float, a)) for a in gp_for(run, n).predict(probes)] for n in (4, 8)}
 preds["main4"] = [list(map(float, a)) for a in run.snapshots[4].predict(probes)]
-Path(sys.argv[2]).write_text(json.dumps({"run": run.to_json(), "preds": preds}))
+paper = run_bo(branin, space, BOSettings(n_trials=8, snapshot_sizes=(8,), selection="smac2.0"), 3, Path(sys.argv[1]))
+Path(sys.argv[2]).write_text(json.dumps({"run": run.to_json(), "preds": preds, "paper": paper.to_json()}))
 """
 
 
@@ -258,8 +260,9 @@ def two_processes(tmp_path_factory):
 @pytest.mark.slow
 def test_run_bo_identical_across_hash_seeds(two_processes):
     (_, _, a, raw_a), (_, _, b, raw_b) = two_processes
-    assert raw_a == raw_b  # X, y, seeds, snapshots, predictions: bitwise
-    assert a["run"]["X"] == b["run"]["X"] and a["preds"] == b["preds"]
+    assert raw_a == raw_b  # X, y, seeds, snapshots, predictions: bitwise (both selection modes)
+    assert a["run"]["X"] == b["run"]["X"] and a["preds"] == b["preds"] and a["paper"] == b["paper"]
+    assert a["paper"]["X"] != a["run"]["X"]  # smac 2.0.0's selection proposes other configurations
 
 
 @pytest.mark.slow

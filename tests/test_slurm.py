@@ -435,7 +435,9 @@ def test_smoke_experiment_runs_on_slurm(local_slurm, tmp_path):
     finally:
         _finish_jobs(name)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    records = [json.loads(p.read_text()) for p in (tmp_path / "store").rglob("*.json")]
+    from symexp.store import RecordStore
+
+    records = [json.loads(p.read_text()) for p in RecordStore(tmp_path / "store").iter_paths()]
     modes = {r["mode"] for r in records}
     assert modes == {"bo", "random", "bo_gp"}, modes
     states = _sacct_states(f"--name={name}")

@@ -334,10 +334,31 @@ def test_formula_string_round_trip(fits):
     for m in models.values():
         np.testing.assert_allclose(formula_predict(m.formula_, NAMES, X), formula_predict(m.expression_, NAMES, X),
                                    rtol=1e-12)
-    with pytest.raises(SymexpError, match="unknown symbol.*c; valid: a, b"):
+    with pytest.raises(SymexpError, match="unknown symbol 'c'; valid: a, b"):
         parse_formula("a + c", NAMES)
-    with pytest.raises(SymexpError, match="cannot parse formula"):
+    with pytest.raises(SymexpError, match="ends early"):
         parse_formula("a + (", NAMES)
+
+
+def test_stored_formula_text_is_data_never_code(tmp_path, monkeypatch):
+    """A formula from someone else's record cannot run code: every form of injection is refused."""
+    monkeypatch.chdir(tmp_path)
+    attacks = [
+        "__import__('os').system('touch pwned') + a",
+        "a.__class__.__bases__[0].__subclasses__()",
+        "exec('import os') + a",
+        "Symbol('x') + a",
+        "lambda: 1",
+        "a + b; import os",
+        "sympify('a')",
+        "(a)[0]",
+    ]
+    for text in attacks:
+        with pytest.raises(SymexpError):
+            parse_formula(text, NAMES)
+        with pytest.raises(SymexpError):
+            formula_predict(text, NAMES, np.ones((2, 2)))
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_formula_predict_shapes():
@@ -356,8 +377,9 @@ def test_simplification_limits():
     names = ["x0", "x1"]
     prog = "add(mul(sin(X0), cos(X1)), div(sqrt(X0), add(X1, 0.5)))"
     X = np.random.default_rng(0).uniform(0.1, 1, (20, 2))
-    conv = convert_program(prog, names, X=X, max_simplify_chars=10)
-    assert not conv.simplified and "characters" in conv.note
+    conv = convert_program(prog, names, X=X, max_simplify_nodes=11)  # the program has 12 nodes
+    assert not conv.simplified and "12 > 11 nodes" in conv.note
+    assert convert_program(prog, names, X=X, max_simplify_nodes=12).simplified
     assert close(formula_predict(conv.unrounded, names, X), formula_predict(convert_program(prog, names, None, X=X).unrounded, names, X))
     if threading.current_thread() is threading.main_thread():
         big = "mul(add(mul(sin(X0), cos(X1)), log(add(X0, X1))), sub(exp(X1), div(X0, cos(X0))))"
@@ -462,3 +484,105 @@ def test_exact_form_too_slow_to_build_falls_back_to_plain_operations():
     assert conv.complexity > 0
     normal = convert_program(program, ["a", "b"], X=X)
     assert normal.note is None or "dropped" not in normal.note
+
+
+# ----------------------------------------------------------------------------------------------
+# the paper's complexity (symexp.symbolic.paper_complexity)
+# ----------------------------------------------------------------------------------------------
+
+def _authors_count(program, n_decimals: int = 3):
+    """Reference: the authors' convert_symb + count_ops (automl/symbolic-explanations v0.1.0,
+    utils/run_utils.py), re-typed here with their steps: insert abs under sqrt/log, sympify the
+    program text with their converter, simplify, round Floats by subs in pre-order, count_ops.
+    (Parsing text is fine in this test oracle; the library builds from the tree.)"""
+    import copy
+
+    from gplearn import functions
+
+    prog = copy.deepcopy(program)
+    for name in ("sqrt", "log"):
+        positions = [i for i, f in enumerate(prog.program) if isinstance(f, _Function) and f.name == name]
+        for k, i in enumerate(positions):
+            prog.program.insert(i + k + 1, functions.abs1)
+    if prog.length_ > 300:
+        return None
+    converter = {"sub": lambda x, y: x - y, "div": lambda x, y: x / y, "mul": lambda x, y: x * y,
+                 "add": lambda x, y: x + y, "neg": lambda x: -x}
+    expr = sp.simplify(sp.sympify(str(prog), locals=converter))
+    for a in sp.preorder_traversal(expr):
+        if isinstance(a, sp.Float):
+            expr = expr.subs(a, round(a, n_decimals))
+    return sp.count_ops(expr)
+
+
+def _paper_programs(n: int, seed: int):
+    fs = [function_node(name, 1e5) for name in PAPER_FUNCTIONS]
+    arities: dict[int, list] = {}
+    for f in fs:
+        arities.setdefault(f.arity, []).append(f)
+    rs = np.random.RandomState(seed)
+    return [_Program(function_set=fs, arities=arities, init_depth=(2, 4), init_method="half and half", n_features=2,
+                     const_range=(-1.0, 1.0), metric=_fitness_map["rmse"], p_point_replace=0.05,
+                     parsimony_coefficient=0.001, random_state=rs) for _ in range(n)]
+
+
+def test_paper_complexity_equals_the_authors_conversion():
+    from symexp.symbolic.paper_complexity import gplearn_paper_complexity
+
+    programs = _paper_programs(20, seed=4)
+    for program in programs:
+        got = gplearn_paper_complexity(program, timeout_s=None)
+        assert got.simplified and got.note is None
+        assert got.ops == _authors_count(program), str(program)
+    assert len({gplearn_paper_complexity(p, timeout_s=None).ops for p in programs}) >= 5  # a varied sample
+
+
+@pytest.mark.parametrize("text, ops", [
+    ("div(X0, X1)", 1),                      # X0/X1: no guard
+    ("log(X0)", 2),                          # log(Abs(X0)): abs inserted, kept
+    ("sqrt(X1)", 3),                         # sqrt(Abs(X1)) = Abs(X1)**(1/2): ABS, POW, DIV
+    ("abs(sub(X0, X1))", 2),                 # Abs(X0 - X1): ABS, SUB
+    ("exp(X0)", 1),                          # no cap
+    ("mul(X0, 0.0004)", 0),                  # gplearn prints 0.000: the term is 0
+    ("add(mul(X0, 0.5), mul(0.5, X0))", 1),  # 1.0*X0 after simplify: MUL
+    ("sub(X0, X0)", 0),
+])
+def test_paper_complexity_closed_forms(text, ops):
+    from types import SimpleNamespace
+
+    from symexp.symbolic.paper_complexity import gplearn_paper_complexity
+
+    program = SimpleNamespace(program=parse_program(text, ["X0", "X1"]))
+    assert gplearn_paper_complexity(program, timeout_s=None).ops == ops
+
+
+def test_paper_complexity_cutoff_counts_the_inserted_abs_nodes():
+    from types import SimpleNamespace
+
+    from symexp.symbolic.paper_complexity import gplearn_paper_complexity
+
+    # add(add(...(leaf, c), c), c): 2k nodes + the leaf's; the authors add an abs under each sqrt / log
+    def chain(k: int, leaf: str) -> str:
+        return "add(" * k + leaf + "".join(f", {0.1 * (i % 9 + 1):.3f})" for i in range(k))
+
+    text = chain(148, "sqrt(abs(X1))")  # 296 + 3 = 299 program nodes, 300 with the inserted abs
+    nodes = parse_program(text, ["X0", "X1"])
+    assert len(nodes) == 299
+    at = gplearn_paper_complexity(SimpleNamespace(program=nodes), timeout_s=None)
+    assert at.length == 300 and at.simplified
+    longer = parse_program("log(" + text + ")", ["X0", "X1"])  # 300 nodes, 302 with both abs
+    over = gplearn_paper_complexity(SimpleNamespace(program=longer), timeout_s=None)
+    assert over.length == 302 and not over.simplified and "302 > 300 nodes" in over.note
+    assert over.ops == sp.count_ops(over.expression) and over.expression.has(sp.Abs)
+
+
+def test_paper_complexity_on_the_fitted_estimator(fits):
+    from symexp.symbolic.paper_complexity import gplearn_paper_complexity
+
+    X, _, models = fits
+    for est in models.values():
+        assert isinstance(est.complexity_paper_, int) and est.complexity_paper_ >= 0
+        assert est.complexity_paper_ == gplearn_paper_complexity(est.gp_._program).ops == _authors_count(est.gp_._program)
+        # the readable formula is unchanged: its own symbols (with assumptions) and count
+        assert est.complexity_ == sp.count_ops(est.expression_)
+        assert {s.name for s in est.paper_complexity_.expression.free_symbols} <= {"X0", "X1"}

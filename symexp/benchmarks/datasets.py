@@ -178,7 +178,13 @@ def _typed_frame(X: pd.DataFrame, nominal: list[str]) -> pd.DataFrame:
         if c in nominal:
             out[c] = col.astype(object).map(lambda v: np.nan if pd.isna(v) else str(v)).astype(object)
         else:
-            out[c] = pd.to_numeric(col, errors="raise").astype(float)
+            values = pd.to_numeric(col, errors="coerce")
+            bad = values.isna() & col.notna()
+            if bad.any():  # malformed data: the user's file to fix, never a failed training
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise SymexpError(f"numeric column {c!r} has non-numeric value {col.iloc[row]!r} in data row {row + 1} "
+                                  f"({int(bad.sum())} such value(s)); valid: numbers or an empty field for missing")
+            out[c] = values.astype(float)
     return pd.DataFrame(out, columns=list(X.columns), index=pd.RangeIndex(len(X)))
 
 
@@ -190,15 +196,37 @@ def _labels(y: Any) -> np.ndarray:
 
 
 def read_csv(info: DatasetInfo, path: Path) -> RawData:
-    """Read an offline CSV: every column as text first, then typed via the registry."""
+    """Read an offline CSV: every column as text first, then typed via the registry.
+
+    Malformed content (a non-numeric value in a numeric column, a missing label, a ragged row)
+    raises a one-line :class:`SymexpError` that names the file.
+    """
     # Only empty fields are missing (liac-arff writes ARFF's "?" as an empty field); words like
     # credit-g's "none" are values.
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise SymexpError(f"dataset {info.name}: cannot read {path}: {str(exc).splitlines()[0]}") from None
     check_header(info, path, list(df.columns))
     features = list(df.columns[:-1])
     nominal = [c for c in features if c in info.nominal]
-    X = _typed_frame(df[features], nominal)
-    return RawData(X=X, y=_labels(df[info.target]), nominal=nominal, source="csv")
+    try:
+        X = _typed_frame(df[features], nominal)
+        y = _labels(df[info.target])
+    except SymexpError as exc:
+        raise SymexpError(f"dataset {info.name}: {path}: {exc}") from None
+    return RawData(X=X, y=y, nominal=nominal, source="csv")
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (a dataset's content is part of a benchmark's identity)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def fetch_openml(info: DatasetInfo, openml_module: Any = None) -> RawData:
@@ -208,8 +236,16 @@ def fetch_openml(info: DatasetInfo, openml_module: Any = None) -> RawData:
     """
     if openml_module is None:
         import openml as openml_module  # noqa: PLC0415 - heavy import, only when needed
-    task = openml_module.tasks.get_task(info.task_id, download_splits=True, download_data=False)
-    dataset = openml_module.datasets.get_dataset(task.dataset_id, download_data=True)
+    try:
+        task = openml_module.tasks.get_task(info.task_id, download_splits=True, download_data=False)
+        dataset = openml_module.datasets.get_dataset(task.dataset_id, download_data=True)
+    except (OSError, ConnectionError) as exc:  # requests' ConnectionError is an OSError
+        # No data directory and no OpenML: a setup problem the user fixes, not a result.
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise SymexpError(
+            f"dataset {info.name}: no data directory is set and OpenML task {info.task_id} cannot be "
+            f"fetched ({type(exc).__name__}: {reason}); set SYMEXP_DATA_DIR (or paths.data_dir) to a "
+            "directory with the datasets' CSV files") from None
     X, y, categorical, names = dataset.get_data(target=task.target_name, dataset_format="dataframe")
     names = list(X.columns) if names is None else list(names)
     nominal = [n for n, is_cat in zip(names, categorical) if is_cat]

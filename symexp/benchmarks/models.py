@@ -37,8 +37,8 @@ each forced by newer library versions or by determinism:
   ``n_jobs=1``. ``eta`` is passed as ``learning_rate`` (the same xgboost parameter).
 * nn: ``MLPClassifier(hidden_layer_sizes=[width] * depth, activation="relu", solver="adam",
   max_iter=iter)``, other settings scikit-learn defaults, as in HPOBench.
-* Random states are ints derived per evaluation (see :mod:`.objective`), not HPOBench's shared
-  ``RandomState``.
+* Random states are ints: HPOBench's seeding where it is deterministic, a per-evaluation seed
+  where HPOBench used its shared ``RandomState`` (see :mod:`.objective`).
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 A benchmark maps a configuration of the *explained* hyperparameters (the others stay at their
 HPOBench defaults) and a seed to a cost, ``1 - validation accuracy``. Every cost is determined
-by ``(benchmark key, protocol, fidelity, full configuration, seed)``: all random draws of one
-evaluation come from ``derive_seed("evaluation", key, full_config, seed)`` (full_config = the
+by ``(benchmark key, protocol, fidelity, full configuration, seed)`` (full_config = the
 explained values plus the defaults), so the same configuration and seed give a bitwise
 identical cost in any process, and costs are cached on disk by that identity (:mod:`.cache`).
+The benchmark key covers the model, dataset (and, offline, the SHA-256 of its CSV), protocol,
+fidelity, split, explained hyperparameters and :data:`BENCHMARK_VERSION`.
 
 Protocols
 ---------
@@ -15,14 +16,33 @@ Protocols
     model is fit on train + valid, on a bootstrap sample (drawn with replacement) of size
     ``int(max(subsample, lower_bound) * n)`` where ``lower_bound = max(1/512, 10 * n_classes /
     n_train)``; the cost is measured on the validation rows (which the model has mostly seen).
-    Deviation: HPOBench draws the bootstrap indices from the benchmark's shared ``RandomState``
-    (so a cost depended on the evaluation history) and seeds the model with that state too;
-    here both come from the per-evaluation seed above.
+
+    Seeds, as in the authors' code: their BO calls ``objective_function(cfg, rng=seed)`` with
+    SMAC's seed, and HPOBench turns an int ``rng`` into a fresh ``RandomState(seed)`` that
+    initialises the model. So the model's ``random_state`` here is the evaluation's seed itself
+    (one value for all configurations of a BO run, a random sample or a test-grid seed); this
+    part of HPOBench is deterministic and reproduced exactly. XGBoost gets seed 0: in HPOBench's
+    xgboost ``init_model`` an int ``rng`` becomes the benchmark's own seed, and ``None`` (random
+    sampling and the test set, whose ``seed=`` argument HPOBench ignores) means xgboost's default 0.
+    What is not reproducible in HPOBench is drawn from a per-evaluation seed
+    ``derive_seed("evaluation", key, full_config, seed)`` instead: the bootstrap indices (HPOBench
+    draws them from the benchmark's shared ``RandomState``, so they depend on the evaluation
+    history and on an unseeded benchmark seed) and, for random sampling and the test set, nothing
+    else. ``experiments/bench_seeding.py`` measures what this choice changes.
 ``clean``
     Fit on the training rows only, no resampling (with a ``subsample < 1`` fidelity override,
-    a subset drawn without replacement), cost on the validation rows.
+    a subset drawn without replacement), cost on the validation rows; the model's seed is drawn
+    from the per-evaluation seed.
 
 Both protocols use the same split and preprocessing (:mod:`.split`).
+
+Failures
+--------
+A training that raises or gives a non-finite cost on valid data is the model's failure on that
+configuration (:class:`EvaluationError`: a result, recorded as failed, never cached). A failure
+of the environment is not: unreadable or malformed data (:class:`~symexp.errors.SymexpError`,
+raised before any training by :meth:`Benchmark.check_data`), running out of memory, an
+operating-system error (disk full) or a killed worker propagate unchanged and fail the job.
 """
 
 from __future__ import annotations
@@ -38,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from symexp.benchmarks.cache import EvaluationCache, entry_id
-from symexp.benchmarks.datasets import DatasetInfo, csv_path, dataset_info, resolve_data_dir
+from symexp.benchmarks.datasets import DatasetInfo, csv_path, dataset_info, file_sha256, resolve_data_dir
 from symexp.benchmarks.models import INT_FIDELITIES, ML_MODELS, build_model, model_info
 from symexp.benchmarks.split import N_FOLDS, TEST_FOLD_SEED, VALID_SEED, VALID_SIZE, PreparedData, get_prepared
 from symexp.errors import SymexpError, unknown_choice
@@ -49,8 +69,12 @@ MODELS: tuple[str, ...] = (*ML_MODELS, "synthetic")
 PROTOCOLS: tuple[str, ...] = ("hpobench", "clean")
 
 # Bump when a change to this package changes costs: it is part of every benchmark key, so old
-# cache entries are simply not found any more.
-BENCHMARK_VERSION = 1
+# cache entries are simply not found any more. 2: HPOBench's model seeding (model seed = the
+# evaluation's seed, XGBoost 0) under protocol hpobench; dataset checksum in the key.
+BENCHMARK_VERSION = 2
+
+# Failures of the machine, not of the model: never turned into a failed evaluation.
+ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (MemoryError, OSError, ImportError)
 
 
 class EvaluationError(RuntimeError):
@@ -145,7 +169,8 @@ class Benchmark:
         """Costs of ``configs`` (shape ``(len(configs),)``); cache misses run in parallel.
 
         ``seeds``: one int for all configurations, or a sequence paired with ``configs``.
-        ``n_jobs``: worker processes (joblib loky) for the misses; ``-1`` = all cores.
+        ``n_jobs``: worker processes for the misses (:mod:`symexp.parallel`: they die with this
+        process); ``-1`` = all cores.
         ``on_error``: ``"raise"`` raises the first :class:`EvaluationError` after every other
         evaluation has finished (and been cached); ``"nan"`` returns NaN for failed ones.
         Everything is validated before any work.
@@ -180,18 +205,11 @@ class Benchmark:
 
         errors: dict[str, EvaluationError] = {}
         if misses:
-            n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
-            n_workers = min(n_workers, len(misses))
-            items = list(misses.items())
-            if n_workers <= 1:
-                results = [_run_one(self, eid, full, seed) for eid, (full, seed) in items]
-            else:
-                from joblib import Parallel, delayed  # noqa: PLC0415
+            from symexp.parallel import imap_unordered  # noqa: PLC0415
 
-                results = Parallel(n_jobs=n_workers, backend="loky")(
-                    delayed(_run_one)(self, eid, full, seed) for eid, (full, seed) in items
-                )
-            for eid, cost, trained, error in results:
+            n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+            tasks = [(self, eid, full, seed) for eid, (full, seed) in misses.items()]
+            for eid, cost, trained, error in imap_unordered(_run_one, tasks, n_workers):
                 self._n_trainings += int(trained)
                 if error is not None:
                     errors[eid] = error
@@ -207,10 +225,19 @@ class Benchmark:
         return {"benchmark": self.key, "protocol": self.protocol, "fidelity": self.fidelity,
                 "config": dict(full), "seed": int(seed)}
 
+    def check_data(self) -> None:
+        """Load (and check) whatever the benchmark trains on; raise :class:`SymexpError` if unusable.
+
+        Called before the first training, so that bad data is reported as such and never becomes a
+        failed evaluation (or a cached NaN)."""
+
     def _trainer(self, full: dict[str, Any], seed: int):
         def run() -> tuple[float, float]:
+            self.check_data()  # outside the try: a data problem is not the model's failure
             try:
                 cost, seconds = self._train(full, seed)
+            except ENVIRONMENT_ERRORS:
+                raise
             except Exception as exc:  # a model that crashes is a failed evaluation, not a bug here
                 raise EvaluationError(full, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
             if not (isinstance(cost, float) and math.isfinite(cost)):
@@ -222,13 +249,19 @@ class Benchmark:
     def _evaluation_seed(self, full: Mapping[str, Any], seed: int) -> int:
         return derive_seed("evaluation", self.key, dict(full), int(seed))
 
+    def _model_seed(self, seed: int, rng: np.random.Generator) -> int:
+        """The model's ``random_state``: HPOBench's under ``hpobench`` (see the module docstring)."""
+        if self.protocol == "hpobench":
+            return 0 if self.model == "xgb" else int(seed) % 2**32
+        return int(rng.integers(0, 2**31 - 1))
+
     def _train(self, full: dict[str, Any], seed: int) -> tuple[float, float]:
         """Run one evaluation: ``(cost, fit_seconds)``; raise :class:`EvaluationError` on failure."""
         raise NotImplementedError
 
 
 def _run_one(bench: Benchmark, eid: str, full: dict[str, Any], seed: int):
-    """One cache miss (in this process or a joblib worker): ``(eid, cost, trained, error)``."""
+    """One cache miss (in this process or a worker process): ``(eid, cost, trained, error)``."""
     try:
         cost, trained = bench._cache.get_or_compute(eid, bench._entry_fields(full, seed), bench._trainer(full, seed))
     except EvaluationError as e:
@@ -261,9 +294,11 @@ class MLBenchmark(Benchmark):
             split = {"source": "stratified_kfold", "n_folds": N_FOLDS, "fold": 0, "fold_seed": TEST_FOLD_SEED,
                      "data_id": info.data_id}
         split.update({"valid_size": VALID_SIZE, "valid_seed": VALID_SEED})
+        # An edited CSV is a different benchmark: its costs, test sets and records must not be reused.
+        content = file_sha256(csv_path(info, self.data_dir)) if self.data_dir is not None else None
         super().__init__(model=model, dataset=dataset, protocol=protocol, full_space=minfo.space,
-                         hyperparameters=hyperparameters, fidelity=fidelity, key_parts={"split": split},
-                         cache_dir=cache_dir)
+                         hyperparameters=hyperparameters, fidelity=fidelity,
+                         key_parts={"split": split, "data_sha256": content}, cache_dir=cache_dir)
 
     @property
     def data(self) -> PreparedData:
@@ -278,12 +313,15 @@ class MLBenchmark(Benchmark):
     def split_info(self) -> dict[str, Any]:
         return dict(self.data.split_info)
 
+    def check_data(self) -> None:
+        self.data  # noqa: B018 - loads, types and splits the data; malformed data raises SymexpError
+
     def _train(self, full: dict[str, Any], seed: int) -> tuple[float, float]:
         from threadpoolctl import threadpool_limits  # noqa: PLC0415
 
         d = self.data
         rng = np.random.default_rng(self._evaluation_seed(full, seed))
-        model_seed = int(rng.integers(0, 2**31 - 1))
+        model_seed = self._model_seed(seed, rng)
         subsample = float(self.fidelity.get("subsample", 1.0))
         if self.protocol == "hpobench":
             X = np.vstack((d.X_train, d.X_valid))
@@ -306,6 +344,8 @@ class MLBenchmark(Benchmark):
                 model.fit(X_fit, y_fit)
                 seconds = time.perf_counter() - start
                 pred = np.asarray(model.predict(d.X_valid))
+        except ENVIRONMENT_ERRORS:
+            raise
         except Exception as e:  # noqa: BLE001 - any training failure becomes an EvaluationError
             raise EvaluationError(full, f"{type(e).__name__}: {e}".splitlines()[0]) from e
         if pred.shape != d.y_valid.shape:

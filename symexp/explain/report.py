@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
-from symexp.atomic import atomic_write_json, atomic_write_text, read_json
+from symexp.store.atomic import atomic_write_json, atomic_write_text, read_json
 from symexp.errors import SymexpError
 from symexp.explain.formula import from_tree, mathml, predict
 from symexp.explain.quality import warnings_for
@@ -330,7 +330,7 @@ def importance_figure(summary: dict[str, Any]):
 def _save(fig, path: Path) -> str:
     import io
 
-    from symexp.atomic import atomic_write_bytes
+    from symexp.store.atomic import atomic_write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, dpi=110, format="png")

@@ -122,7 +122,7 @@ def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variabl
                 step(f"operon SR, seed {seed}")
             s = dataclasses.replace(settings, engine="operon", n_decimals=None)
             if not simplify_operon:
-                s = dataclasses.replace(s, max_simplify_chars=0)
+                s = dataclasses.replace(s, max_simplify_nodes=0)
             t0 = time.perf_counter()
             est = make_regressor(s, int(seed), names, no_logs).fit(U, z, X_eval=U_check)
             members = est.pareto_front_

@@ -8,11 +8,11 @@
 * :func:`gp_labels`: the BO-GP training set (random configurations labelled by a GP snapshot).
 """
 
-from symexp.sampling.bo import VARIANTS, BORun, BOSettings, bo_training_set, gp_for, run_bo
+from symexp.sampling.bo import SELECTIONS, VARIANTS, BORun, BOSettings, bo_training_set, gp_for, run_bo
 from symexp.sampling.gp import GPSnapshot, gp_labels
 from symexp.sampling.random_sampling import random_configurations
 
 __all__ = [
-    "VARIANTS", "BORun", "BOSettings", "GPSnapshot", "bo_training_set", "gp_for", "gp_labels",
+    "SELECTIONS", "VARIANTS", "BORun", "BOSettings", "GPSnapshot", "bo_training_set", "gp_for", "gp_labels",
     "random_configurations", "run_bo",
 ]

@@ -2,8 +2,19 @@
 
 :func:`run_trajectory` is the SMAC loop itself (ask/tell, see :mod:`symexp.sampling.bo`).
 :func:`main` (``python -c "...main(sys.argv[1:])" REQUEST.json``, see ``bo._CHILD_MAIN``) runs it
-in a fresh interpreter whose ``PYTHONHASHSEED`` the parent fixed: it reads the request, unpickles the
-objective, runs the SMAC run and writes the result (or the error) as JSON.
+in a fresh interpreter whose ``PYTHONHASHSEED`` the parent fixed: it arranges to be killed when
+its parent dies (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``), reads the request, unpickles the
+objective and deletes its pickle, runs the SMAC run and writes the result (or the error) as JSON.
+
+Checkpoint and replay. With a checkpoint file (:mod:`symexp.sampling.checkpoint`) every finished
+trial is appended to it before the next ``ask``. A run started with a checkpoint that holds
+``k`` trials replays them: for trial ``i < k`` it asks SMAC as usual, checks that SMAC proposes
+the recorded configuration with the recorded seed and origin, and tells SMAC the recorded cost
+without calling the objective. SMAC's state after a replayed trial is the one after the
+original trial (the same calls with the same values), so snapshots are taken as usual and the
+result equals that of an uninterrupted run. If SMAC proposes something else (the code, the
+packages or the objective's results changed), replay stops there, the rest of the log is
+dropped, the divergence is reported (``result["replay"]``) and the run evaluates from there on.
 """
 
 from __future__ import annotations
@@ -21,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from symexp.errors import SymexpError
-from symexp.sampling.gp import GPSnapshot, _blas_single_thread, space_from_json
+from symexp.sampling.checkpoint import TrialLog, recorded_cost
+from symexp.sampling.gp import GPSnapshot, _blas_single_thread, compare_with_model, space_from_json
 from symexp.space import SearchSpace
 
 # Imputed cost told to SMAC for a failed evaluation (non-finite cost) when no finite cost has
@@ -49,6 +61,13 @@ def _take_snapshot(smac, space: SearchSpace, n: int, rng: np.random.Generator) -
     (``n`` inside the initial design, or SMAC fell back to random configurations without
     retraining) a deep copy of SMAC's model (same random state, same warm-start kernel) is
     trained on them ("refit"); the copy leaves SMAC's own state, and so the run, untouched.
+
+    Self-check: the snapshot's predictions are compared with the model's on the training points
+    and ``N_PROBES`` random points (:func:`symexp.sampling.gp.compare_with_model`) and the result
+    is stored in ``snapshot.self_check``. They are expected to be bitwise equal; a deviation
+    beyond floating-point noise marks the snapshot as not reproducing SMAC (``ok: false``), and a
+    message goes to the worker's log. The run goes on either way: a check never destroys a run;
+    :func:`symexp.sampling.gp_for` refuses a snapshot that failed it.
     """
     model = smac._model
     X, Y = smac._runhistory_encoder.transform(budget_subset=[None])
@@ -61,12 +80,11 @@ def _take_snapshot(smac, space: SearchSpace, n: int, rng: np.random.Generator) -
         model = copy.deepcopy(model)
         model.train(X, Y)
     snap = GPSnapshot.from_smac_model(model, X, Y, space, source="live" if live else "refit")
-    # Self-check: the snapshot reproduces the model bit for bit (training points + random probes).
     probes = np.vstack([X, rng.uniform(size=(N_PROBES, space.dim))])
-    mean, var = model.predict(probes)
-    s_mean, s_std = snap.predict_encoded(probes)
-    if not (np.array_equal(mean.reshape(-1), s_mean) and np.array_equal(np.sqrt(var.reshape(-1)), s_std)):
-        raise RuntimeError(f"GP snapshot at n={n} does not reproduce SMAC's model predictions")
+    snap.self_check = compare_with_model(snap, model, probes)
+    if not snap.self_check["ok"]:
+        print(f"symexp: GP snapshot at n={n} does not reproduce SMAC's model: {snap.self_check}",
+              file=sys.stderr, flush=True)
     return snap
 
 
@@ -82,16 +100,26 @@ def run_trajectory(
     initial_design_max_ratio: float,
     retrain_after: int,
     deterministic: bool,
+    selection: str = "native",
+    checkpoint: str | Path | None = None,
+    checkpoint_identity: dict[str, Any] | None = None,
     on_snapshot: Callable[[Any, GPSnapshot], None] | None = None,
+    on_ask: Callable[[Any, Any], None] | None = None,
 ) -> dict[str, Any]:
     """Run SMAC's BlackBoxFacade for ``n_trials`` evaluations in this process.
 
-    ``on_snapshot(smac, snapshot)`` is called right after each snapshot (tests use it to compare
-    with the live model). Returns a JSON-able dict (see ``BORun``).
+    ``selection``: ``"native"`` (smac 2.4.1's acquisition maximiser) or ``"smac2.0"`` (smac
+    2.0.0's, :mod:`symexp.sampling.smac_selection`). ``checkpoint``: trial log to append to and to
+    replay from (see the module docstring); ``checkpoint_identity`` (JSON-able) names the run in
+    it. ``on_snapshot(smac, snapshot)`` is called right after each snapshot, ``on_ask(smac, info)``
+    after each ``ask`` (tests and benchmarks use them). Returns a JSON-able dict (see ``BORun``)
+    plus ``"replay"``: ``{"replayed": k, "diverged_at": i or None, "discarded": reason or None}``.
     """
     from smac import BlackBoxFacade, Scenario
     from smac.runhistory.dataclasses import TrialValue
     from smac.runhistory.enumerations import StatusType
+
+    from symexp.sampling.smac_selection import make_acquisition_maximizer
 
     sizes = sorted(set(int(n) for n in snapshot_sizes))
     cs = space.to_configspace(seed=seed)
@@ -106,6 +134,11 @@ def run_trajectory(
     initial_design = BlackBoxFacade.get_initial_design(
         scenario, n_configs_per_hyperparameter=initial_design_per_dim, max_ratio=initial_design_max_ratio)
     config_selector = BlackBoxFacade.get_config_selector(scenario, retrain_after=retrain_after)
+    maximizer = make_acquisition_maximizer(selection, scenario, retrain_after)
+    log = TrialLog(checkpoint, checkpoint_identity or {}) if checkpoint is not None else None
+    replay = list(log.trials) if log is not None else []
+    replay_info: dict[str, Any] = {"replayed": 0, "diverged_at": None,
+                                   "discarded": None if log is None else log.discarded}
 
     smac_logger = logging.getLogger("smac")
     old_level = smac_logger.level
@@ -116,6 +149,7 @@ def run_trajectory(
             target_function=None,  # ask/tell: we evaluate ourselves
             initial_design=initial_design,
             config_selector=config_selector,
+            acquisition_maximizer=maximizer,  # None: the facade's default
             logging_level=False,  # leave the process's logging configuration alone
             overwrite=True,  # never ask interactively about an old run in the output directory
         )
@@ -132,6 +166,8 @@ def run_trajectory(
                 break
             with _blas_single_thread():
                 info = smac.ask()  # for i >= initial design: trains the GP on the i evaluations so far
+                if on_ask is not None:
+                    on_ask(smac, info)
                 if i in sizes:
                     snap = _take_snapshot(smac, space, i, probe_rng)
                     snapshots[str(i)] = snap.to_json()
@@ -140,7 +176,24 @@ def run_trajectory(
             if i == n_trials:
                 break  # the extra ask only served the final snapshot; nothing is evaluated
             config = space.validate(dict(info.config))
-            cost = float(objective(dict(config), int(info.seed)))
+            origin = str(info.config.origin)
+            if i < len(replay):
+                rec = replay[i]
+                if rec["config"] == config and rec["seed"] == int(info.seed) and rec["origin"] == origin:
+                    cost = recorded_cost(rec)
+                    replay_info["replayed"] += 1
+                else:
+                    replay_info["diverged_at"] = i
+                    print(f"symexp: checkpoint replay stopped at trial {i}: SMAC proposed {config} "
+                          f"(seed {int(info.seed)}, {origin}) but the checkpoint has {rec['config']} "
+                          f"(seed {rec['seed']}, {rec['origin']}); evaluating from here on",
+                          file=sys.stderr, flush=True)
+                    replay = []
+                    log.truncate(i)
+            if i >= len(replay):
+                cost = float(objective(dict(config), int(info.seed)))
+                if log is not None:
+                    log.append(config, cost, int(info.seed), origin)
             if math.isfinite(cost):
                 status, told = StatusType.SUCCESS, cost
                 worst = cost if worst is None else max(worst, cost)
@@ -151,7 +204,7 @@ def run_trajectory(
             X_rows.append([float(config[name]) for name in space.names])
             ys.append(cost)
             eval_seeds.append(int(info.seed))
-            origins.append(str(info.config.origin))
+            origins.append(origin)
         incumbent = smac.intensifier.get_incumbent()
         n_init = sum(o.lower().startswith("initial design") for o in origins)
     finally:
@@ -168,28 +221,58 @@ def run_trajectory(
         "n_failed": n_failed,
         "incumbent": None if incumbent is None else space.validate(dict(incumbent)),
         "snapshots": snapshots,
+        "replay": replay_info,
     }
+
+
+def die_with_parent(parent_pid: int | None) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere a no-op).
+
+    ``PR_SET_PDEATHSIG`` fires when the parent *thread* that started this process exits, so the
+    parent must wait for the child in the thread that started it (``run_bo`` does). If the
+    parent died before the call (``getppid()`` is no longer ``parent_pid``), exit at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: the parent still kills us on its own errors
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(3)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Child-process entry point; ``argv`` is ``[REQUEST.json]``."""
     import json
 
-    from symexp.atomic import atomic_write_json
+    from symexp.store.atomic import atomic_write_json
 
     argv = list(sys.argv[1:] if argv is None else argv)
     request = json.loads(Path(argv[0]).read_text())
+    die_with_parent(request.get("parent_pid"))
     result_path = Path(request["result"])
     try:
+        objective_path = Path(request["objective"])
         try:
-            with open(request["objective"], "rb") as fh:
+            with open(objective_path, "rb") as fh:
                 objective = pickle.load(fh)
         except Exception as exc:  # noqa: BLE001
             raise SymexpError(f"the SMAC worker process cannot load the objective ({type(exc).__name__}: {exc}); "
                               "define it in an importable module, not in __main__") from None
+        finally:
+            objective_path.unlink(missing_ok=True)  # scratch: no copy of the objective is left behind
         space = space_from_json(request["space"])
         job = request["job"]
-        result = run_trajectory(objective, space, output_directory=Path(request["output_directory"]), **job)
+        result = run_trajectory(objective, space, output_directory=Path(request["output_directory"]),
+                                checkpoint=request.get("checkpoint"), checkpoint_identity=request.get("checkpoint_identity"),
+                                **job)
         # Trainings the objective ran in this process (a benchmark's cache misses), so the parent
         # can report what a cell cost; None when the objective doesn't count.
         owner = getattr(objective, "__self__", objective)

@@ -38,3 +38,36 @@ def failing_branin(config: dict, seed: int) -> float:
     if config.get("alpha", 0.0) > 1e-3:
         return float("nan")
     return branin(config, seed)
+
+
+class CountingObjective:
+    """``branin`` that counts its calls and raises ``RuntimeError`` on call number ``raise_at``
+    (1-based; None: never), to interrupt a BO run late. Picklable."""
+
+    def __init__(self, raise_at: int | None = None):
+        self.raise_at = raise_at
+        self.calls = 0
+
+    def __call__(self, config: dict, seed: int) -> float:
+        self.calls += 1
+        if self.raise_at is not None and self.calls >= self.raise_at:
+            raise RuntimeError(f"objective interrupted at call {self.calls}")
+        return branin(config, seed)
+
+
+class PidFileObjective:
+    """Writes the evaluating process's PID to ``path`` and then sleeps ``seconds`` (to observe a
+    SMAC worker process from outside). Picklable."""
+
+    def __init__(self, path: str, seconds: float):
+        self.path = path
+        self.seconds = seconds
+
+    def __call__(self, config: dict, seed: int) -> float:
+        import os
+        import time
+
+        with open(self.path, "w") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(self.seconds)
+        return branin(config, seed)

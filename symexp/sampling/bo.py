@@ -5,7 +5,9 @@ How SMAC is run
 As in the paper's code: SMAC 2 ``BlackBoxFacade`` with its default surrogate (GP, constant x
 Matern 5/2 ARD + white noise, ``normalize_y``), EI, ``get_config_selector(retrain_after=1)``,
 Sobol initial design ``get_initial_design(n_configs_per_hyperparameter=8, max_ratio=0.25)`` and
-``Scenario(deterministic=True, n_trials=..., seed=seed)``. The loop is ask/tell, so symexp
+``Scenario(deterministic=True, n_trials=..., seed=seed)``; the acquisition maximiser is smac
+2.0.0's (``selection: smac2.0``, the paper's SMAC) or the installed smac's (``native``), see
+:mod:`symexp.sampling.smac_selection`. The loop is ask/tell, so symexp
 calls the objective itself (``objective(config, seed)`` with the seed SMAC chose) and stops
 after each snapshot size ``n``. SMAC writes only below ``workdir`` (its ``output_directory``
 and its working directory), with ``overwrite=True`` so it never asks questions; SMAC's logger
@@ -21,8 +23,26 @@ therefore does not change the trajectory. (The paper's callback saved the model 
 ``n``-th configuration was *selected*, i.e. trained on ``n - 1`` evaluations; symexp's GP for
 ``n`` is trained on the same ``n`` points as the BO training set for ``n``.) If SMAC did not
 train on exactly ``n`` points (``n`` inside the initial design), a deep copy of its model is
-trained instead ("refit"). Every snapshot is checked in the run to reproduce the live model's
-predictions bit for bit.
+trained instead ("refit"). Every snapshot is checked in the run against the live model's
+predictions; the result (largest deviations, expected 0) is stored in the snapshot
+(``GPSnapshot.self_check``). A deviation beyond floating-point noise does not stop the run: the
+snapshot is marked, ``run_bo`` warns, and :func:`gp_for` refuses that snapshot.
+
+Checkpoints
+-----------
+``run_bo(..., checkpoint=PATH)`` appends every finished trial to ``PATH`` (JSON Lines, see
+:mod:`symexp.sampling.checkpoint`); a later call with the same ``PATH`` replays the recorded
+trials without calling the objective and continues from there, and its result equals that of an
+uninterrupted run. The file is removed when the run completes. The path must be specific to
+the objective (benchmark) as well: the file records the space, SMAC settings and seed, not the
+objective. With ``variant="separate"`` each smaller run gets its own file ``PATH.n<size>``.
+
+The child process
+-----------------
+Killed with its parent (``PR_SET_PDEATHSIG``). It deletes the pickled objective right after
+loading it; SMAC's scratch directory ``bo-seed<seed>-pid<pid>-*`` below ``workdir`` is removed
+after success, kept after a failure, and removed by the next ``run_bo`` on the same ``workdir``
+once the process ``<pid>`` no longer exists.
 
 Determinism
 -----------
@@ -79,10 +99,12 @@ import json
 import math
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +118,8 @@ from symexp.sampling.gp import GPSnapshot, space_from_json, space_to_json
 from symexp.space import SearchSpace
 
 VARIANTS = ("prefix", "separate")
+#: ``smac2.0``: smac 2.0.0's acquisition maximiser (the paper's); ``native``: the installed smac's.
+SELECTIONS = ("smac2.0", "native")
 RUN_FORMAT = 1
 WORKER_HASH_SEED = "0"
 
@@ -109,7 +133,10 @@ class BOSettings:
     """How SMAC is run (values come from the experiment config, ``conf/bo/*.yaml``).
 
     The budget and snapshot sizes are protocol settings and have no default here; the rest
-    default to SMAC's own BlackBoxFacade defaults."""
+    default to SMAC's own BlackBoxFacade defaults. ``selection`` picks the acquisition
+    maximiser: ``"native"`` (default; the installed smac 2.4.1's, and what runs without the
+    field were made with) or ``"smac2.0"`` (smac 2.0.0's, the paper's; see
+    :mod:`symexp.sampling.smac_selection`)."""
 
     n_trials: int
     snapshot_sizes: tuple[int, ...]
@@ -118,6 +145,7 @@ class BOSettings:
     retrain_after: int = 1
     deterministic: bool = True
     variant: str = "prefix"
+    selection: str = "native"
 
     def __post_init__(self) -> None:
         if not _is_int(self.n_trials) or self.n_trials < 2:
@@ -147,6 +175,8 @@ class BOSettings:
             raise SymexpError(f"bo.deterministic must be true or false, got {self.deterministic!r}")
         if self.variant not in VARIANTS:
             raise unknown_choice("bo.variant", self.variant, VARIANTS)
+        if self.selection not in SELECTIONS:
+            raise unknown_choice("bo.selection", self.selection, SELECTIONS)
 
     def initial_design_size(self, dim: int, n_trials: int | None = None) -> int:
         """Sobol initial-design size of a run of ``n_trials`` (default: this run's) in ``dim`` dims."""
@@ -218,10 +248,23 @@ class BORun:
     # Trainings the objective reported for the run(s) made by run_bo in this call; not part of
     # the run's JSON (a run loaded from a cache cost nothing).
     objective_trainings: int | None = field(default=None, compare=False)
+    # What run_bo replayed from a checkpoint in this call ({"replayed", "diverged_at",
+    # "discarded"} of the main run); not part of the run's JSON (a resumed run equals a clean one).
+    replay: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def n_trials(self) -> int:
         return len(self.X)
+
+    @property
+    def snapshot_deviations(self) -> dict[int, float | None]:
+        """Per snapshot size, the largest |mean difference| (cost units) between the snapshot
+        and SMAC's model found by the self-check (None: not checked, e.g. an old run)."""
+        out = {}
+        for n, snap in sorted(self.snapshots.items()):
+            check = snap.self_check or {}
+            out[n] = check.get("max_abs_diff_mean")
+        return out
 
     def prefix(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The first ``n`` evaluations ``(X (n, d), y (n,))`` of this run."""
@@ -300,11 +343,21 @@ def bo_training_set(run: BORun, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gp_for(run: BORun, n: int) -> GPSnapshot:
-    """The GP trained on the BO training set of size ``n`` (see :func:`bo_training_set`)."""
+    """The GP trained on the BO training set of size ``n`` (see :func:`bo_training_set`).
+
+    Raises ``RuntimeError`` if that snapshot failed its self-check (it does not reproduce SMAC's
+    model beyond floating-point noise, see ``GPSnapshot.self_check``): not the user's mistake,
+    and BO-GP samples from it would not be SMAC's GP."""
+    snap = None
     if n in run.separate:
-        return run.separate[n].snapshots[n]
-    if n in run.snapshots and not _needs_separate(run, n):
-        return run.snapshots[n]
+        snap = run.separate[n].snapshots[n]
+    elif n in run.snapshots and not _needs_separate(run, n):
+        snap = run.snapshots[n]
+    if snap is not None:
+        if not snap.reproduces_smac:
+            raise RuntimeError(f"the GP snapshot for n={n} does not reproduce SMAC's model (self-check: "
+                               f"{snap.self_check}); BO-GP samples from it would not be SMAC's GP")
+        return snap
     available = sorted(set(run.separate) | {m for m in run.snapshots if not _needs_separate(run, m)})
     raise SymexpError(f"no GP snapshot for n={n}; available: {', '.join(map(str, available)) or 'none'} "
                       f"(bo.snapshot_sizes)")
@@ -321,7 +374,52 @@ def _job(settings: BOSettings, n_trials: int, sizes: tuple[int, ...], seed: int)
         "initial_design_max_ratio": settings.initial_design_max_ratio,
         "retrain_after": settings.retrain_after,
         "deterministic": settings.deterministic,
+        "selection": settings.selection,
     }
+
+
+def _checkpoint_identity(space: SearchSpace, job: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint must match to be replayed: the space and everything of the job that
+    shapes the trajectory (not the snapshot sizes)."""
+    return {"space": space_to_json(space), "job": {k: v for k, v in job.items() if k != "snapshot_sizes"}}
+
+
+def _job_checkpoint(checkpoint: Path | None, key: int | None) -> Path | None:
+    if checkpoint is None:
+        return None
+    return checkpoint if key is None else checkpoint.with_name(f"{checkpoint.name}.n{key}")
+
+
+# -- scratch directories -----------------------------------------------------------------------
+
+_SCRATCH = re.compile(r"^bo-seed\d+-pid(\d+)-")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_scratch(workdir: Path) -> list[Path]:
+    """Remove ``bo-seed*-pid<pid>-*`` directories below ``workdir`` whose process is gone."""
+    removed = []
+    try:
+        entries = list(Path(workdir).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _SCRATCH.match(entry.name)
+        if m and entry.is_dir() and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 # ``-c`` rather than ``-m symexp.sampling._bo_worker``: the package imports the worker module, and
@@ -345,14 +443,20 @@ def _tail(path: Path, n_lines: int = 20) -> str:
         return ""
 
 
-def _run_job_isolated(objective_path: Path, space: SearchSpace, job: dict[str, Any], jobdir: Path) -> dict[str, Any]:
+def _run_job_isolated(payload: bytes, space: SearchSpace, job: dict[str, Any], jobdir: Path,
+                      checkpoint: Path | None) -> dict[str, Any]:
     jobdir.mkdir(parents=True, exist_ok=True)
+    objective_path = jobdir / "objective.pkl"  # the child deletes it once loaded
+    objective_path.write_bytes(payload)
     request = {
         "objective": str(objective_path),
         "space": space_to_json(space),
         "job": job,
         "output_directory": str(jobdir / "smac3_output"),
         "result": str(jobdir / "result.json"),
+        "parent_pid": os.getpid(),
+        "checkpoint": None if checkpoint is None else str(checkpoint),
+        "checkpoint_identity": _checkpoint_identity(space, job),
     }
     request_path = jobdir / "request.json"
     request_path.write_text(json.dumps(request))
@@ -374,12 +478,15 @@ def _run_job_isolated(objective_path: Path, space: SearchSpace, job: dict[str, A
 
 
 def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace, settings: BOSettings,
-           seed: int, workdir: str | os.PathLike[str], *, isolate: bool = True) -> BORun:
+           seed: int, workdir: str | os.PathLike[str], *, isolate: bool = True,
+           checkpoint: str | os.PathLike[str] | None = None) -> BORun:
     """Run SMAC on ``objective`` over ``space`` and return the trajectory with GP snapshots.
 
     ``objective(config, seed) -> cost`` (lower is better) must be picklable (it runs in a child
     process). SMAC's files go to a fresh directory below ``workdir``, removed after success and
-    kept (and named in the error) after a failure. Input errors raise :class:`SymexpError`
+    kept (and named in the error) after a failure; such directories of processes that no longer
+    exist are removed at the start. ``checkpoint``: trial log to resume from and append to (see
+    the module docstring), removed after success. Input errors raise :class:`SymexpError`
     before anything runs.
     """
     if not isinstance(settings, BOSettings):
@@ -404,19 +511,23 @@ def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace
     for n in settings.separate_sizes(space.dim):
         jobs.append((n, _job(settings, n, (n,), seed)))  # same seed as the main run, as in the paper's code
 
+    checkpoint_path = None if checkpoint is None else Path(checkpoint)
+    if checkpoint_path is not None:
+        checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"bo-seed{seed}-", dir=workdir))
+    remove_stale_scratch(workdir)
+    tmp = Path(tempfile.mkdtemp(prefix=f"bo-seed{seed}-pid{os.getpid()}-", dir=workdir))
     results: dict[int | None, dict[str, Any]] = {}
     try:
-        if isolate:
-            objective_path = tmp / "objective.pkl"
-            objective_path.write_bytes(payload)
-            for key, job in jobs:
-                results[key] = _run_job_isolated(objective_path, space, job, tmp / f"n{job['n_trials']}")
-        else:
-            for key, job in jobs:
-                results[key] = run_trajectory(objective, space, output_directory=tmp / f"n{job['n_trials']}", **job)
+        for key, job in jobs:
+            job_checkpoint = _job_checkpoint(checkpoint_path, key)
+            if isolate:
+                results[key] = _run_job_isolated(payload, space, job, tmp / f"n{job['n_trials']}", job_checkpoint)
+            else:
+                results[key] = run_trajectory(objective, space, output_directory=tmp / f"n{job['n_trials']}",
+                                              checkpoint=job_checkpoint,
+                                              checkpoint_identity=_checkpoint_identity(space, job), **job)
     except SymexpError:
         shutil.rmtree(tmp, ignore_errors=True)  # the user's mistake: nothing to debug here
         raise
@@ -425,8 +536,26 @@ def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace
     run = BORun._from_trajectory(results[None], space, settings, seed)
     counts = [res.get("objective_trainings") for res in results.values()]
     run.objective_trainings = None if any(c is None for c in counts) else int(sum(counts))
+    run.replay = results[None].get("replay")
     for n, res in results.items():
         if n is not None:
             sub = dataclasses.replace(settings, n_trials=n, snapshot_sizes=(n,), variant="prefix")
             run.separate[n] = BORun._from_trajectory(res, space, sub, seed)
+    for key, res in results.items():
+        info = res.get("replay") or {}
+        if info.get("discarded"):
+            warnings.warn(f"BO checkpoint not replayed: {info['discarded']}", stacklevel=2)
+        if info.get("diverged_at") is not None:
+            warnings.warn(f"BO checkpoint replay diverged at trial {info['diverged_at']} (SMAC proposed another "
+                          "configuration than recorded); the run was evaluated from there on", stacklevel=2)
+    bad = [(n, s.self_check) for r in [run, *run.separate.values()] for n, s in r.snapshots.items()
+           if not s.reproduces_smac]
+    if bad:
+        warnings.warn(f"GP snapshot(s) at n={sorted(n for n, _ in bad)} do not reproduce SMAC's model beyond "
+                      f"floating-point noise (self-check {bad[0][1]}); gp_for refuses them", stacklevel=2)
+    if checkpoint_path is not None:
+        for key, _ in jobs:
+            path = _job_checkpoint(checkpoint_path, key)
+            if path is not None:
+                path.unlink(missing_ok=True)
     return run

@@ -7,15 +7,27 @@ SMAC's ``BlackBoxFacade`` had trained on the first ``n`` evaluations of a run, w
   in evaluation order) and the training targets ``y_train`` exactly as SMAC's run-history
   encoder handed them to ``model.train``;
 * the normalisation constants ``y_mean`` / ``y_std`` (SMAC normalises y itself, ``normalize_y``);
-* the fitted kernel hyperparameter *values* (``kernel_params``, e.g. ``k1__k2__length_scale``).
-  Values rather than ``theta`` are stored because ``exp(log(v))`` need not equal ``v`` in the
-  last bit; ``theta`` is kept for information only.
+* the kernel hyperparameter *values* SMAC handed to scikit-learn's regressor before its final
+  ``fit`` (``kernel_params``, e.g. ``k1__k2__length_scale``): the values of the model's kernel
+  template ``model._gp.kernel``, i.e. ``exp(theta*)`` of SMAC's optimised ``theta*``.
+
+Why the template values, not the fitted kernel's: scikit-learn's ``GaussianProcessRegressor.fit``
+without an optimiser evaluates ``log_marginal_likelihood(kernel_.theta, clone_kernel=False)``,
+which sets ``kernel_.theta = log(values)``, i.e. replaces every value ``v`` by ``exp(log(v))``;
+the Cholesky factor is then computed with those values. ``exp(log(v))`` need not equal ``v`` in
+the last bit, and applying the round trip twice need not give the same as once (measured: for
+about 1 value in 2000). Format-1 snapshots stored the fitted values ``exp(log(v))``; rebuilding
+from them applied the round trip a second time, so now and then a length scale differed by one
+ulp, the kernel matrix by ~1e-15, and the predictions by ~1e-15 (the svm / blood_transfusion /
+seed 0 run at n = 200, which the old bitwise self-check then rejected). Storing the template
+values makes the rebuilt regressor go through exactly SMAC's steps, and the predictions are
+bitwise equal again. ``theta`` (of the fitted kernel) is kept for information only.
 
 :meth:`GPSnapshot.predict` rebuilds SMAC's default kernel (``BlackBoxFacade.get_kernel``:
 constant x Matern 5/2 ARD + white noise), sets these values, fits scikit-learn's
 ``GaussianProcessRegressor`` without optimisation exactly as SMAC's ``GaussianProcess._train``
 does, and untransforms like ``GaussianProcess._predict``. The result is bitwise equal to the live
-model's ``predict`` (checked in every BO run and in the tests). Raw hyperparameter values are
+model's ``predict`` (checked in every BO run, see :func:`compare_with_model`, and in the tests). Raw hyperparameter values are
 encoded through ConfigSpace (``space.from_array`` -> ``Configuration`` ->
 ``convert_configurations_to_array``) so log and integer transforms are SMAC's own.
 
@@ -38,7 +50,10 @@ from symexp.errors import SymexpError
 from symexp.seeding import derive_rng
 from symexp.space import Numerical, SearchSpace
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
+#: Formats this version reads. Format 1 stored the fitted kernel's values (see module docstring):
+#: its snapshots reproduce SMAC's predictions to ~1e-15, not always bit for bit.
+READABLE_FORMATS = (1, 2)
 KERNEL_KIND = "smac2-blackbox-default"  # BlackBoxFacade.get_kernel for numerical spaces
 
 
@@ -152,6 +167,10 @@ class GPSnapshot:
         ``"live"``: the model SMAC itself trained when choosing evaluation ``n + 1``;
         ``"refit"``: a copy of SMAC's model trained on the first ``n`` evaluations (used when SMAC
         had not trained on exactly ``n`` points, e.g. ``n`` inside the initial design).
+    self_check : dict or None
+        How well the snapshot reproduced SMAC's model when it was taken
+        (:func:`compare_with_model`): largest absolute deviations of mean and standard deviation
+        (cost units), the tolerance, and ``ok``. None for snapshots not taken from a run.
     """
 
     space: SearchSpace
@@ -163,6 +182,7 @@ class GPSnapshot:
     kernel_params: dict[str, Any]
     theta: np.ndarray
     source: str = "live"
+    self_check: dict[str, Any] | None = None
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -182,7 +202,8 @@ class GPSnapshot:
         """Capture a trained ``smac.model.gaussian_process.GaussianProcess``.
 
         ``X``, ``Y`` are the arrays the model was trained on (``runhistory_encoder.transform()``);
-        they are checked against what the model holds, bit for bit.
+        they are checked against what the model holds, bit for bit. The kernel values are those
+        of the model's kernel template (see the module docstring for why).
         """
         if not getattr(model, "_is_trained", False):
             raise RuntimeError("the SMAC model has not been trained")
@@ -195,7 +216,7 @@ class GPSnapshot:
         if not (np.array_equal(X, gp.X_train_) and np.array_equal(((Y - mean) / std).flatten(), gp.y_train_)):
             raise RuntimeError("the SMAC model was not trained on the given data")
         return cls(space=space, n=len(X), X_train=X.copy(), y_train=Y.flatten(), y_mean=mean, y_std=std,
-                   kernel_params=kernel_values(gp.kernel_), theta=np.array(gp.kernel_.theta), source=source)
+                   kernel_params=kernel_values(gp.kernel), theta=np.array(gp.kernel_.theta), source=source)
 
     # -- prediction ----------------------------------------------------------------------------
     def _regressor(self):
@@ -246,19 +267,76 @@ class GPSnapshot:
             "kernel_params": {k: (list(map(float, v)) if isinstance(v, list) else float(v))
                               for k, v in sorted(self.kernel_params.items())},
             "theta": [float(v) for v in self.theta],
+            "self_check": self.self_check,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GPSnapshot:
-        if data.get("format") != SNAPSHOT_FORMAT or data.get("kernel") != KERNEL_KIND:
+        if data.get("format") not in READABLE_FORMATS or data.get("kernel") != KERNEL_KIND:
             raise SymexpError(f"unsupported GP snapshot (format {data.get('format')!r}, kernel {data.get('kernel')!r}); "
-                              f"this version reads format {SNAPSHOT_FORMAT}, kernel {KERNEL_KIND}")
+                              f"this version reads formats {list(READABLE_FORMATS)}, kernel {KERNEL_KIND}")
         space = space_from_json(data["space"])
         return cls(space=space, n=int(data["n"]),
                    X_train=np.array(data["X_train"], dtype=float).reshape(-1, space.dim),
                    y_train=np.array(data["y_train"], dtype=float), y_mean=float(data["y_mean"]),
                    y_std=float(data["y_std"]), kernel_params=dict(data["kernel_params"]),
-                   theta=np.array(data["theta"], dtype=float), source=str(data["source"]))
+                   theta=np.array(data["theta"], dtype=float), source=str(data["source"]),
+                   self_check=data.get("self_check"))
+
+    @property
+    def reproduces_smac(self) -> bool:
+        """False only when the self-check at capture found a real mismatch (see ``self_check``)."""
+        return self.self_check is None or bool(self.self_check.get("ok", True))
+
+
+# -- self-check --------------------------------------------------------------------------------
+
+#: Deviations below ``cost_scale * max(CHECK_REL_FLOOR, CHECK_COND_FACTOR * eps * cond(K))`` are
+#: floating-point noise (a different summation order in BLAS changes the result by ~eps * cond(K)
+#: in the normalised scale); anything larger is a real mismatch (other data, kernel or values).
+CHECK_REL_FLOOR = 1e-10
+CHECK_COND_FACTOR = 10.0
+
+
+def compare_with_model(snapshot: GPSnapshot, model, X_probe: np.ndarray) -> dict[str, Any]:
+    """Compare the snapshot's predictions with a live SMAC GP at encoded inputs (m, d).
+
+    Returns the record stored as ``GPSnapshot.self_check``: ``n_probes``; ``max_abs_diff_mean``,
+    ``max_abs_diff_std`` (cost units); ``bitwise`` (all predictions and fitted kernel values equal
+    bit for bit); ``cost_scale`` (``|y_mean| + y_std``); ``cond_K`` (condition number of the
+    kernel matrix); ``tolerance`` (cost units, for the mean; the variance is compared with
+    ``tolerance * cost_scale``); ``ok`` (deviations within tolerance).
+
+    Bitwise equality needs the model to have been trained with single-threaded BLAS, as
+    :func:`symexp.sampling._bo_worker.run_trajectory` does (a multi-threaded Cholesky sums in
+    another order).
+    """
+    X_probe = np.asarray(X_probe, dtype=float)
+    with _blas_single_thread():
+        mean, var = model.predict(X_probe)
+    mean, var = np.asarray(mean, dtype=float).reshape(-1), np.asarray(var, dtype=float).reshape(-1)
+    s_mean, s_std = snapshot.predict_encoded(X_probe)
+    s_var = s_std**2
+    gpr, _ = snapshot._regressor()
+    kernel_equal = kernel_values(gpr.kernel_) == kernel_values(model._gp.kernel_)
+    bitwise = bool(np.array_equal(mean, s_mean) and np.array_equal(np.sqrt(var), s_std) and kernel_equal)
+    with np.errstate(invalid="ignore"):
+        d_mean = float(np.max(np.abs(mean - s_mean), initial=0.0))
+        d_std = float(np.max(np.abs(np.sqrt(var) - s_std), initial=0.0))
+        d_var = float(np.max(np.abs(var - s_var), initial=0.0))
+    if not all(math.isfinite(v) for v in (d_mean, d_std, d_var)):  # NaN/inf predictions: a real mismatch
+        return {"n_probes": int(len(X_probe)), "max_abs_diff_mean": None, "max_abs_diff_std": None,
+                "bitwise": False, "cost_scale": None, "cond_K": None, "tolerance": None, "ok": False}
+    scale = abs(float(snapshot.y_mean)) + float(snapshot.y_std)
+    with np.errstate(all="ignore"):
+        cond = float(np.linalg.cond(gpr.L_) ** 2)
+    if not math.isfinite(cond):  # a singular factor: nothing can be told apart from noise; only bitwise counts
+        cond_json, tol, ok = None, None, bitwise
+    else:
+        tol = scale * max(CHECK_REL_FLOOR, CHECK_COND_FACTOR * float(np.finfo(float).eps) * cond)
+        cond_json, ok = cond, bool(d_mean <= tol and d_var <= tol * scale)
+    return {"n_probes": int(len(X_probe)), "max_abs_diff_mean": d_mean, "max_abs_diff_std": d_std,
+            "bitwise": bitwise, "cost_scale": scale, "cond_K": cond_json, "tolerance": tol, "ok": ok}
 
 
 # -- BO-GP sampling ----------------------------------------------------------------------------

@@ -7,7 +7,11 @@
 - :func:`make_regressor`: the estimator of ``settings.engine``.
 - :func:`program_to_sympy`, :func:`convert_program`: gplearn program -> simplified SymPy
   expression with gplearn's protected semantics (see :mod:`symexp.symbolic.convert`).
-- :func:`parse_formula`, :func:`formula_predict`, :func:`rmse`: re-evaluate stored formulas.
+- :func:`parse_formula` (a whitelisted grammar, never ``eval``), :func:`formula_predict`, :func:`rmse`:
+  re-evaluate stored formulas.
+- :func:`gplearn_paper_complexity`: the paper's operation count of a program (the authors'
+  conversion, :mod:`symexp.symbolic.paper_complexity`); fitted estimators expose it as
+  ``complexity_paper_``.
 """
 
 from symexp.symbolic.convert import (
@@ -15,13 +19,14 @@ from symexp.symbolic.convert import (
     convert_program,
     formula_predict,
     formula_string,
-    parse_formula,
     parse_program,
     program_to_sympy,
     rmse,
 )
 from symexp.symbolic.functions import capped_exp, make_exp
 from symexp.symbolic.operon import OperonRegression, operon_status
+from symexp.symbolic.paper_complexity import PaperComplexity, gplearn_paper_complexity
+from symexp.symbolic.parse import parse_formula
 from symexp.symbolic.regressor import SymbolicRegression
 from symexp.symbolic.settings import VALID_ENGINES, VALID_FUNCTIONS, VALID_METRICS, SRSettings
 
@@ -46,6 +51,7 @@ def make_regressor(settings: SRSettings, random_state: int, feature_names, log_f
 __all__ = [
     "Conversion",
     "OperonRegression",
+    "PaperComplexity",
     "SRSettings",
     "SymbolicRegression",
     "VALID_ENGINES",
@@ -55,6 +61,7 @@ __all__ = [
     "convert_program",
     "formula_predict",
     "formula_string",
+    "gplearn_paper_complexity",
     "make_exp",
     "make_regressor",
     "operon_status",

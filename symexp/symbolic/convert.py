@@ -26,15 +26,17 @@ everywhere. The exact form is always available as :attr:`Conversion.exact`.
 >= 0, otherwise real. This lets SymPy simplify ``Abs``, ``sqrt(x**2)``, ``log(x*y)`` etc.
 
 **Simplification** uses ``sympy.simplify``. It is skipped (the unsimplified expression is kept and
-:attr:`Conversion.note` says why) when the gplearn program string is longer than
-``max_simplify_chars`` (the authors used 500), when it takes longer than ``simplify_timeout_s``
-(``SIGALRM``, so only in the main thread), or when SymPy raises.
+:attr:`Conversion.note` says why) when the gplearn program has more than ``max_simplify_nodes``
+nodes (the authors skipped programs with ``_program.length_ > 300``), when it takes longer than
+``simplify_timeout_s`` (``SIGALRM``, so only in the main thread), or when SymPy raises.
 
 **Rounding**: afterwards every Float in the tree (also inside functions and exponents) is rounded
 to ``n_decimals`` (the authors' 3). This changes the formula's predictions slightly: a constant
 ``c`` moves by at most ``0.5 * 10**-n_decimals``, which matters most inside ``exp``/powers and for
 small coefficients that round to 0. The tests bound the effect; records store both the program
-(exact) and the rounded formula. Complexity is ``sympy.count_ops`` of the rounded formula.
+(exact) and the rounded formula. :attr:`Conversion.complexity` is ``sympy.count_ops`` of this
+readable formula; the paper's operation count (the authors' conversion: plain symbols, ``Abs``
+kept, no guards) is :mod:`symexp.symbolic.paper_complexity`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from gplearn.functions import _Function
 
 from symexp.errors import SymexpError
 from symexp.symbolic.functions import PROTECTION_THRESHOLD, exp_cap_of, function_node
+from symexp.symbolic.parse import parse_formula
 from symexp.symbolic.settings import VALID_FUNCTIONS
 
 _T = sp.Rational(1, 1000)  # gplearn's threshold, exact (not touched by Float rounding)
@@ -420,7 +423,7 @@ def round_floats(expr: sp.Expr, n_decimals: int | None) -> sp.Expr:
 def convert_program(program, feature_names: Sequence[str], n_decimals: int | None = 3,
                     X: np.ndarray | None = None, symbols: Sequence[sp.Symbol] | Mapping[str, sp.Symbol] | None = None,
                     *, log_features: Sequence[bool] | None = None, exp_cap: float = 1e5,
-                    simplify_timeout_s: float | None = 60.0, max_simplify_chars: int | None = 500,
+                    simplify_timeout_s: float | None = 60.0, max_simplify_nodes: int | None = 300,
                     simplify: bool = True) -> Conversion:
     """Convert a gplearn program to SymPy; see the module docstring for the rules.
 
@@ -437,6 +440,7 @@ def convert_program(program, feature_names: Sequence[str], n_decimals: int | Non
     log_features : for features flagged True the program's input is ``log(x)``; the formula
         is in raw units (the leaf becomes ``log(x)``).
     exp_cap : cap of ``exp`` nodes whose cap is not stored in the node (program strings).
+    max_simplify_nodes : programs with more nodes than this are not simplified (None: no limit).
     """
     t0 = time.perf_counter()
     names = [str(n) for n in feature_names]
@@ -489,8 +493,8 @@ def convert_program(program, feature_names: Sequence[str], n_decimals: int | Non
         pass
     elif not simplify:
         note = "simplification not requested"
-    elif max_simplify_chars is not None and len(text) > max_simplify_chars:
-        note = f"not simplified: program string has {len(text)} > {max_simplify_chars} characters"
+    elif max_simplify_nodes is not None and len(nodes) > max_simplify_nodes:
+        note = f"not simplified: program has {len(nodes)} > {max_simplify_nodes} nodes"
     else:
         try:
             unrounded = _simplify(on_data, simplify_timeout_s)
@@ -524,27 +528,6 @@ def formula_string(expression: sp.Expr) -> str:
     return sp.sstr(expression, full_prec=False)
 
 
-def parse_formula(text: str, feature_names: Sequence[str]) -> sp.Expr:
-    """A formula string (:func:`formula_string` or ``str``, e.g. a stored ``formula_``) -> SymPy expression.
-
-    Symbols are real (no positivity), so parsing never changes the formula's meaning; only
-    ``feature_names`` may occur as free symbols. Uses ``sympy.parse_expr`` (which evaluates
-    Python): for symexp's own stored formulas, not for untrusted text.
-    """
-    names = [str(n) for n in feature_names]
-    local = {n: sp.Symbol(n, real=True) for n in names}
-    try:
-        expr = sp.parse_expr(str(text), local_dict=local)
-    except Exception as exc:  # tokenize/syntax errors come in many types
-        raise SymexpError(f"cannot parse formula {str(text)[:80]!r}: {type(exc).__name__}") from None
-    if not isinstance(expr, sp.Expr):
-        raise SymexpError(f"formula {str(text)[:80]!r} is not an expression")
-    extra = sorted(s.name for s in expr.free_symbols if s.name not in names)
-    if extra:
-        raise SymexpError(f"formula uses unknown symbol(s) {', '.join(extra)}; valid: {', '.join(names)}")
-    return expr
-
-
 def _printer():
     """NumPy printer that also prints ``zoo`` (in dead Piecewise branches of exact forms, e.g.
     ``1/0``) as ``nan``; SymPy's own NumPy printer has no numpy name for it."""
@@ -574,7 +557,12 @@ def _printer():
 def formula_predict(expression: sp.Expr | str, feature_names: Sequence[str], X) -> np.ndarray:
     """Evaluate a formula (SymPy expression or string) on ``X`` (n, d), raw units -> (n,)."""
     names = [str(n) for n in feature_names]
-    expr = parse_formula(expression, names) if isinstance(expression, str) else sp.sympify(expression)
+    if isinstance(expression, str):
+        expr = parse_formula(expression, names)  # a whitelisted grammar: stored text never runs as code
+    elif isinstance(expression, sp.Basic):
+        expr = expression
+    else:
+        raise SymexpError(f"expected a formula (text or SymPy expression), got {type(expression).__name__}")
     A = _as_matrix(X, len(names), "X")
     by_name = {s.name: s for s in expr.free_symbols}
     extra = sorted(n for n in by_name if n not in names)

@@ -41,8 +41,12 @@ training points a formula may be undefined (NaN), like any formula.
 Formulas. The operon tree is converted to SymPy node by node (leaves ``w * x``, constants ``c``,
 linear scaling included), simplified and rounded exactly like gplearn's formulas
 (:mod:`symexp.symbolic.convert`): same symbol assumptions from the data, same simplification
-limits, floats rounded to ``n_decimals``, complexity ``sympy.count_ops``. operon evaluates in 32-bit
-floats, so ``predict`` (operon's own evaluation) and the formula agree to about 1e-6 relative.
+limits, floats rounded to ``n_decimals``, complexity ``sympy.count_ops``. The paper-style count
+(``complexity_paper_``) is that of the tree's plain SymPy form (symbols ``X0, X1, ...`` without
+assumptions, the program's own inputs) simplified and rounded as the authors did
+(:func:`symexp.symbolic.paper_complexity.sympy_paper_complexity`), with the tree length as the
+node count. operon evaluates in 32-bit floats, so ``predict`` (operon's own evaluation) and the
+formula agree to about 1e-6 relative.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ from symexp.symbolic.convert import (
     round_floats,
     to_program_space,
 )
+from symexp.symbolic.paper_complexity import PaperComplexity, sympy_paper_complexity
 from symexp.symbolic.regressor import SRBase, safe_latex
 from symexp.symbolic.settings import SRSettings
 
@@ -188,9 +193,10 @@ def convert_tree(tree, program: str, names: Sequence[str], column_of_hash: dict[
     raw = tree_to_sympy(tree, leaves, column_of_hash)
     note = None
     unrounded = raw
-    limit = settings.max_simplify_chars
-    if limit is not None and len(program) > limit:
-        note = f"not simplified: program string has {len(program)} > {limit} characters"
+    limit = settings.max_simplify_nodes
+    length = len(tree.Nodes)
+    if limit is not None and length > limit:
+        note = f"not simplified: program has {length} > {limit} nodes"
     else:
         try:
             unrounded = _simplify(raw, settings.simplify_timeout_s)
@@ -206,6 +212,13 @@ def convert_tree(tree, program: str, names: Sequence[str], column_of_hash: dict[
         note = (note + "; " if note else "") + f"not rounded: {type(exc).__name__}"
     return Conversion(expression=expression, unrounded=unrounded, exact=exact, simplified=simplified, note=note,
                       complexity=int(sp.count_ops(expression)), seconds=time.perf_counter() - t0)
+
+
+def tree_paper_complexity(tree, column_of_hash: dict[int, int], n_features: int, settings: SRSettings) -> PaperComplexity:
+    """The paper-style operation count of an operon tree (see the module docstring)."""
+    plain = tree_to_sympy(tree, [sp.Symbol(f"X{j}") for j in range(n_features)], column_of_hash)
+    return sympy_paper_complexity(plain, len(tree.Nodes), n_decimals=settings.n_decimals,
+                                  max_nodes=settings.max_simplify_nodes, timeout_s=settings.simplify_timeout_s)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -231,12 +244,17 @@ class FrontMember:
     simplified: bool
     conversion_note: str | None
     conversion: Conversion
+    paper_complexity: PaperComplexity
+
+    @property
+    def complexity_paper(self) -> int:
+        return self.paper_complexity.ops
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "program": self.program, "length": self.length,
                 "train_error": self.train_error, "formula": self.formula, "latex": self.latex,
-                "complexity": self.complexity, "simplified": self.simplified,
-                "conversion_note": self.conversion_note}
+                "complexity": self.complexity, "complexity_paper": self.complexity_paper,
+                "simplified": self.simplified, "conversion_note": self.conversion_note}
 
 
 def _error(metric: str, y: np.ndarray, pred: np.ndarray) -> float:
@@ -259,6 +277,7 @@ class OperonRegression(SRBase):
     -----------------------------------------------------------------
     program_, program_length_   operon's infix string (6 decimals) and tree length of the chosen member
     expression_, formula_, latex_, complexity_, simplified_, conversion_note_, conversion_
+    complexity_paper_, paper_complexity_   the paper-style count of the chosen member (module docstring)
     timed_out_                  operon stopped at ``time_limit_s`` before ``generations``
     generations_completed_, fit_seconds_, convert_seconds_
     run_details_                pyoperon's ``stats_``
@@ -335,6 +354,8 @@ class OperonRegression(SRBase):
         self.simplified_ = chosen.simplified
         self.conversion_note_ = chosen.conversion_note
         self.convert_seconds_ = chosen.conversion.seconds
+        self.paper_complexity_ = chosen.paper_complexity
+        self.complexity_paper_ = chosen.complexity_paper
         return self
 
     def _member(self, i: int) -> FrontMember:
@@ -342,10 +363,12 @@ class OperonRegression(SRBase):
             r = self._raw_front[i]
             conv = convert_tree(r["tree"], r["program"], self._names, self._column_of_hash, self.settings,
                                 self._points, self._logs)
+            paper = tree_paper_complexity(r["tree"], self._column_of_hash, len(self._names), self.settings)
             self._front_cache[i] = FrontMember(
                 index=i, program=r["program"], length=r["length"], train_error=r["train_error"],
                 expression=conv.expression, formula=formula_string(conv.expression), latex=safe_latex(conv.expression),
-                complexity=conv.complexity, simplified=conv.simplified, conversion_note=conv.note, conversion=conv)
+                complexity=conv.complexity, simplified=conv.simplified, conversion_note=conv.note, conversion=conv,
+                paper_complexity=paper)
         return self._front_cache[i]
 
     @property

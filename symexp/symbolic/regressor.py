@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from symexp.errors import SymexpError
 from symexp.symbolic.convert import _as_matrix, check_feature_names, convert_program, formula_string, to_program_space
 from symexp.symbolic.functions import gplearn_function_set
+from symexp.symbolic.paper_complexity import gplearn_paper_complexity
 from symexp.symbolic.settings import SRSettings
 
 
@@ -103,7 +104,12 @@ class SymbolicRegression(SRBase):
     expression_ : sympy.Expr      simplified, rounded formula in raw units (see ``convert``)
     formula_ : str                ``formula_string(expression_)`` (round-trips with ``parse_formula``)
     latex_ : str                  ``sympy.latex(expression_)``
-    complexity_ : int             ``sympy.count_ops(expression_)``
+    complexity_ : int             ``sympy.count_ops(expression_)`` (the readable formula's count)
+    complexity_paper_ : int       the paper's operation count: ``count_ops`` of the authors' conversion
+                                  of the program (plain symbols, ``Abs`` kept, no guards; see
+                                  :mod:`symexp.symbolic.paper_complexity`); what the analysis compares
+                                  with the paper
+    paper_complexity_ : PaperComplexity  the expression counted and how (simplified, note, seconds)
     simplified_ : bool            False when simplification was skipped (``conversion_note_``)
     conversion_note_ : str|None
     conversion_ : Conversion      all forms of the formula (exact, unrounded, rounded)
@@ -166,7 +172,7 @@ class SymbolicRegression(SRBase):
         self.program_ = str(program)
         self.program_length_ = int(program.length_)
         conv = convert_program(program, names, s.n_decimals, X=points, log_features=logs, exp_cap=s.exp_cap,
-                               simplify_timeout_s=s.simplify_timeout_s, max_simplify_chars=s.max_simplify_chars)
+                               simplify_timeout_s=s.simplify_timeout_s, max_simplify_nodes=s.max_simplify_nodes)
         self.conversion_ = conv
         self.expression_ = conv.expression
         self.formula_ = formula_string(conv.expression)
@@ -175,6 +181,10 @@ class SymbolicRegression(SRBase):
         self.simplified_ = conv.simplified
         self.conversion_note_ = conv.note
         self.convert_seconds_ = conv.seconds
+        paper = gplearn_paper_complexity(program, n_decimals=s.n_decimals, max_nodes=s.max_simplify_nodes,
+                                         timeout_s=s.simplify_timeout_s)
+        self.paper_complexity_ = paper
+        self.complexity_paper_ = paper.ops
         return self
 
     def predict(self, X) -> np.ndarray:

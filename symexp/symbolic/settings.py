@@ -27,6 +27,13 @@ VALID_METRICS: tuple[str, ...] = ("rmse", "mse", "mean absolute error")
 VALID_INIT_METHODS: tuple[str, ...] = ("half and half", "grow", "full")
 #: Symbolic-regression engines: gplearn (the paper's) and operon (``pyoperon``, optional).
 VALID_ENGINES: tuple[str, ...] = ("gplearn", "operon")
+#: Settings only one engine reads: they are no part of the other engine's results (or record identity).
+ENGINE_ONLY_FIELDS: dict[str, tuple[str, ...]] = {"operon": ("max_length", "local_iterations")}
+#: Settings that change how a fit runs but never its result.
+RESULT_NEUTRAL_FIELDS: tuple[str, ...] = ("n_jobs", "low_memory")
+#: Settings added after records were stored, with the value every earlier fit ran with: at that
+#: value they are left out of a record's identity, so the earlier records keep their ids.
+IDENTITY_OMITTED_AT: dict[str, Any] = {"local_iterations": 0}
 
 
 @dataclass(frozen=True)
@@ -58,8 +65,13 @@ class SRSettings:
     simplify_timeout_s : float or None
         Give up ``sympy.simplify`` after this many seconds and keep the unsimplified expression
         (enforced with ``SIGALRM`` in the main thread only; elsewhere only the size limit applies).
-    max_simplify_chars : int or None
-        Programs whose gplearn string is longer than this are not simplified (the authors: 500).
+        Applies to the readable formula and, separately, to the paper's complexity count.
+    max_simplify_nodes : int or None
+        Programs with more nodes than this are not simplified (None: no limit). The authors'
+        cutoff: gplearn ``_program.length_ > 300`` (nodes; counted after inserting an ``abs``
+        under every ``sqrt`` / ``log``, which is how the paper's complexity counts it, see
+        :mod:`symexp.symbolic.paper_complexity`; the readable formula counts the program's own
+        nodes, operon its tree length).
     tournament_size, stopping_criteria, const_range, init_depth, init_method, p_crossover,
     p_subtree_mutation, p_hoist_mutation, p_point_mutation, p_point_replace, max_samples,
     low_memory : gplearn's parameters, gplearn's defaults.
@@ -87,7 +99,7 @@ class SRSettings:
     log_space: bool = False
     n_decimals: int | None = 3
     simplify_timeout_s: float | None = 60.0
-    max_simplify_chars: int | None = 500
+    max_simplify_nodes: int | None = 300
     tournament_size: int = 20
     stopping_criteria: float = 0.0
     const_range: tuple[float, float] | None = (-1.0, 1.0)
@@ -148,8 +160,8 @@ class SRSettings:
                 put(name, v)
         if self.n_decimals is not None:
             put("n_decimals", _int("n_decimals", self.n_decimals, minimum=0))
-        if self.max_simplify_chars is not None:
-            put("max_simplify_chars", _int("max_simplify_chars", self.max_simplify_chars, minimum=0))
+        if self.max_simplify_nodes is not None:
+            put("max_simplify_nodes", _int("max_simplify_nodes", self.max_simplify_nodes, minimum=0))
         for name in ("log_space", "low_memory"):
             if not isinstance(getattr(self, name), bool):
                 raise SymexpError(f"{name} must be true or false, got {getattr(self, name)!r}")

@@ -4,6 +4,10 @@ The content goes to a temporary file in the same directory, is flushed and fsync
 renamed over the target with :func:`os.replace` (atomic on POSIX, also on NFS for a rename
 within one directory). A process killed mid-write leaves at most a ``.tmp-*`` file, which
 readers ignore.
+
+Files get the permissions an ordinary ``open()`` would give them (``0o666`` minus the umask):
+``mkstemp`` creates ``0o600`` files, which would make a group-shared cache on a cluster
+unreadable to colleagues.
 """
 
 from __future__ import annotations
@@ -17,12 +21,27 @@ from typing import Any
 TMP_PREFIX = ".tmp-"
 
 
+def current_umask() -> int:
+    """The process's umask (read without changing it where Linux allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no /proc: set and restore (not thread-safe, but only a fallback)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, creating parent directories."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -13,7 +13,7 @@ from pathlib import Path
 from symexp.errors import SymexpError
 
 #: Measured with experiments/bench_explain.py (README, "Explain your own HPO run").
-TYPICAL_DEFAULT_RUN = "13-53 s"
+TYPICAL_DEFAULT_RUN = "13-86 s"
 
 
 def _csv_list(kind):
@@ -123,14 +123,14 @@ def _explain(args: argparse.Namespace) -> int:
 
 EXPLAIN_EPILOG = """\
 how long it takes: a default run (operon, 2 SR seeds) on 60-100 evaluations took {typical} on
-2 cores shared with other jobs (load average 4 to 10); every SR fit stops at --time-limit (default
-{limit:g} s), so SR takes at most {fits} x {limit:g} s plus the surrogate. The progress lines on
-stderr show the elapsed time.
+2 cores shared with other jobs (under 30 s at a load average up to 8, up to 86 s at 12); every SR
+fit stops at --time-limit (default {limit:g} s), so SR takes at most {fits} x {limit:g} s plus
+converting the front, plus the surrogate. The progress lines on stderr show the elapsed time.
 
 engines: operon (default) evolves formulas on (error, length) and tunes their constants, giving a
 whole front of formulas in seconds; gplearn is the paper's engine, one fit per parsimony
-coefficient and seed: 2 times slower and far less accurate on the benchmark (RMSE vs the truth
-0.49 of its std against 0.06); both puts all candidates on one front at the time of both. See
+coefficient and seed: 2.4 times slower and far less accurate on the benchmark (RMSE vs the truth
+0.52 of its std against 0.06); both puts all candidates on one front at the time of both. See
 experiments/bench_explain.py and the README for the measurements.
 
 units: log-scaled hyperparameters enter formulas as log10(x) (base-10 logarithm); log is the

@@ -1,6 +1,7 @@
 """The ``symexp`` command.
 
-    symexp explain PATH [--study NAME] [--space FILE] [--engine gplearn|operon|both] [--out DIR] ...
+    symexp explain PATH [--study NAME] [--space FILE] [--engine operon|gplearn|both] [--out DIR] ...
+    symexp explain REPORT_DIR --select N
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import sys
 from pathlib import Path
 
 from symexp.errors import SymexpError
+
+#: Measured with experiments/bench_explain.py (README, "Explain your own HPO run").
+TYPICAL_DEFAULT_RUN = "13-86 s"
 
 
 def _csv_list(kind):
@@ -35,80 +39,163 @@ def _time_limit(text: str):
         raise argparse.ArgumentTypeError(f"expected seconds or 'none', got {text!r}") from None
 
 
-def _explain(args: argparse.Namespace) -> int:
-    import json
-
-    from symexp.explain import DEFAULT_PARSIMONY, explain
-
-    out = Path(args.out)
-    result = explain(
-        args.path, kind=args.kind, study=args.study, space_file=args.space, cost_column=args.cost_column,
-        objective=args.objective, drop_nonfinite=args.drop_nonfinite, out_dir=out, report_format=args.format,
-        hyperparameters=args.hyperparameters, top_k=args.top_k, engine=args.engine, parsimony=args.parsimony or DEFAULT_PARSIMONY,
-        sr_seeds=args.sr_seeds, population_size=args.population, generations=args.generations,
-        function_set=args.functions, time_limit_s=args.time_limit, n_samples=args.samples,
-        n_background=args.background, seed=args.seed, select=args.select, cv_folds=args.cv_folds,
-        progress=not args.quiet)
-    summary = result.summary()
-    if args.json:
-        print(json.dumps(summary, indent=1, sort_keys=True))
-        return 0
+def _print_summary(summary: dict, out: Path) -> None:
+    name = summary["objective"]["name"]
+    for w in summary["warnings"]:
+        print(f"WARNING: {w}")
     ch = summary["chosen"]
-    how = "elbow rule" if ch["selected_by"] == "elbow" else "--select"
-    print(f"formula ({how}, front position {ch['position']} of {len(summary['front'])}): cost ~ {ch['formula']}")
-    print(f"  LaTeX: {ch['latex']}")
-    print(f"  complexity {ch['complexity']}, RMSE vs surrogate {ch['rmse']:.4g} (cost std {summary['surrogate']['cost_std']:.4g})")
+    how = "default rule" if ch["selected_by"] == "rule" else "--select"
+    print(f"formula ({how}, front position {ch['position']} of {len(summary['front'])}; "
+          f"{summary['objective']['better']}):")
+    print(f"  {name} ~ {ch['formula']}")
+    r2 = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    cv = summary["surrogate"]["cv"]
+    print(f"  complexity {ch['complexity']}; R^2 vs surrogate {r2(ch['surrogate']['r2'])}, vs the run's evaluations "
+          f"{r2(ch['evaluations']['r2'])}; surrogate cross-validated R^2 {r2(cv['r2']) if cv else 'not run'}")
+    logs = [v["hyperparameter"] for v in summary["variables"] if v["enters_as"].startswith("log10(")]
+    if logs:
+        print(f"  log10 = base-10 logarithm (log-scaled {', '.join(logs)}); log = natural logarithm")
     if summary["integrated_out"]:
         print(f"  integrated out: {', '.join(summary['integrated_out'])}")
     print("front (simplest first):")
     for c in summary["front"]:
-        rmse = "-" if c["rmse"] is None else f"{c['rmse']:.4g}"
-        print(f"  {c['position']:>2}  ops {c['complexity']:>3}  rmse {rmse:>9}  {c['engine']:<7} {c['formula']}")
+        rmse = "-" if c["surrogate"]["rmse"] is None else f"{c['surrogate']['rmse']:.4g}"
+        print(f"  {c['position']:>2}  ops {c['complexity']:>3}  rmse {rmse:>9}  R^2 {r2(c['surrogate']['r2']):>6}  "
+              f"{c['engine']:<7} {c['formula']}")
     imp = ", ".join(f"{k} {v:.2f}" for k, v in summary["importance"]["values"].items())
     print(f"importance: {imp}")
     for note in summary["notes"]:
         print(f"note: {note}")
     print(f"report: {out / summary['files']['report']}  summary: {out / 'summary.json'}")
+    print(f"another formula of the front, without refitting: symexp explain {out} --select N")
+
+
+def _fit_options(args: argparse.Namespace) -> list[tuple[str, object, object]]:
+    """(flag, value, default) of the options that only make sense for a fit."""
+    return [("--kind", args.kind, None), ("--study", args.study, None), ("--objective", args.objective, None),
+            ("--space", args.space, None), ("--cost-column", args.cost_column, "cost"),
+            ("--direction", args.direction, None), ("--ignore-columns", args.ignore_columns, None),
+            ("--drop-nonfinite", args.drop_nonfinite, False), ("--hyperparameters", args.hyperparameters, None),
+            ("--top-k", args.top_k, None), ("--engine", args.engine, None), ("--units", args.units, None),
+            ("--sr-seeds", args.sr_seeds, None), ("--population", args.population, None),
+            ("--generations", args.generations, None), ("--max-length", args.max_length, None),
+            ("--functions", args.functions, None), ("--parsimony", args.parsimony, None),
+            ("--time-limit", args.time_limit, "default"), ("--samples", args.samples, None),
+            ("--background", args.background, None), ("--seed", args.seed, 0), ("--cv-folds", args.cv_folds, None),
+            ("--out", args.out, "symexp-explain"), ("--force", args.force, False)]
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import json
+
+    from symexp.explain import explain
+    from symexp.explain.report import is_report_dir, reselect
+
+    if is_report_dir(args.path):
+        fit_only = [flag for flag, value, default in _fit_options(args) if value != default]
+        if fit_only:
+            raise SymexpError(f"{args.path} is a report folder: only --select, --format, --json and --quiet apply to "
+                              f"it (got {', '.join(fit_only)}); to fit again, pass the run instead")
+        out = Path(args.path)
+        summary = reselect(out, args.select, args.format)
+    else:
+        if args.select is not None:
+            raise SymexpError("--select picks a formula of an existing report: run `symexp explain RUN --out DIR` "
+                              "first, then `symexp explain DIR --select N` (no refit)")
+        out = Path(args.out)
+        options = {k: v for k, v in dict(
+            hyperparameters=args.hyperparameters, engine=args.engine, units=args.units, parsimony=args.parsimony,
+            sr_seeds=args.sr_seeds, population_size=args.population, generations=args.generations,
+            max_length=args.max_length, function_set=args.functions, n_samples=args.samples,
+            n_background=args.background, cv_folds=args.cv_folds, top_k=args.top_k).items() if v is not None}
+        result = explain(
+            args.path, kind=args.kind, study=args.study, space_file=args.space, cost_column=args.cost_column,
+            objective=args.objective, drop_nonfinite=args.drop_nonfinite, ignore_columns=args.ignore_columns,
+            direction=args.direction, out_dir=out, report_format=args.format or "md", force=args.force,
+            seed=args.seed, time_limit_s=args.time_limit, progress=not args.quiet, **options)
+        summary = result.summary()
+    if args.json:
+        print(json.dumps(summary, indent=1, sort_keys=True))
+        return 0
+    _print_summary(summary, out)
     return 0
+
+
+EXPLAIN_EPILOG = """\
+how long it takes: a default run (operon, 2 SR seeds) on 60-100 evaluations took {typical} on
+2 cores shared with other jobs (under 30 s at a load average up to 8, up to 86 s at 12); every SR
+fit stops at --time-limit (default {limit:g} s), so SR takes at most {fits} x {limit:g} s plus
+converting the front, plus the surrogate. The progress lines on stderr show the elapsed time.
+
+engines: operon (default) evolves formulas on (error, length) and tunes their constants, giving a
+whole front of formulas in seconds; gplearn is the paper's engine, one fit per parsimony
+coefficient and seed: 2.4 times slower and far less accurate on the benchmark (RMSE vs the truth
+0.52 of its std against 0.06); both puts all candidates on one front at the time of both. See
+experiments/bench_explain.py and the README for the measurements.
+
+units: log-scaled hyperparameters enter formulas as log10(x) (base-10 logarithm); log is the
+natural logarithm. The report starts with warnings when the formula or the surrogate is poor.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symexp", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    from symexp.explain import DEFAULTS, ENGINES
+
     e = sub.add_parser(
         "explain", help="explain your own HPO run (SMAC3 run directory, Optuna study, or CSV) with formulas",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXPLAIN_EPILOG.format(typical=TYPICAL_DEFAULT_RUN, limit=DEFAULTS.time_limit_s,
+                                     fits=len(DEFAULTS.sr_seeds)),
         description="Fit a GP surrogate on the run, rank hyperparameters by fANOVA, and fit symbolic regression on "
-                    "surrogate-labelled random configurations of the top-k; writes a report, plots and summary.json.")
+                    "surrogate-labelled random configurations of the top-k; writes a report (warnings first), plots "
+                    "and summary.json. Given a report folder instead of a run, redraws the report (--select).")
     e.add_argument("path", help="SMAC3 run directory (runhistory.json + configspace.json), Optuna storage "
-                                "(sqlite:///study.db or a .db file), or a CSV file")
+                                "(sqlite:///study.db or a .db file), a CSV file; or a report folder of an "
+                                "earlier run (with --select)")
     e.add_argument("--kind", choices=["smac3", "optuna", "csv"], help="what PATH is (default: detected)")
     e.add_argument("--study", help="Optuna study name (default: the storage's only study)")
-    e.add_argument("--space", help="CSV: YAML/JSON space file {name: {type: float|int|categorical, lower, upper, log, choices}}")
-    e.add_argument("--cost-column", default="cost", help="CSV: the cost column (default: cost)")
     e.add_argument("--objective", type=int, help="index of the objective of a multi-objective run")
+    e.add_argument("--space", help="CSV: YAML/JSON space file {name: {type: float|int|categorical, lower, upper, log, "
+                                   "choices}} (default: inferred from the data, with a note)")
+    e.add_argument("--cost-column", default="cost", help="CSV: the objective's column (default: cost)")
+    e.add_argument("--direction", choices=["minimize", "maximize"],
+                   help="CSV: whether lower (default) or higher values of the cost column are better")
+    e.add_argument("--ignore-columns", type=_csv_list(str), help="CSV: comma-separated columns that are neither "
+                                                                 "hyperparameters nor the cost (e.g. wallclock)")
     e.add_argument("--drop-nonfinite", action="store_true", help="leave out evaluations with NaN/inf cost instead of failing")
     e.add_argument("--hyperparameters", type=_csv_list(str), help="comma-separated names for the formula "
                                                                   "(default: the top-k by importance)")
-    e.add_argument("--top-k", type=int, default=2, help="number of most important hyperparameters in the formula (default 2)")
-    e.add_argument("--engine", choices=["gplearn", "operon", "both"], default="gplearn",
-                   help="gplearn parsimony sweep, operon Pareto front, or both (default gplearn)")
-    e.add_argument("--parsimony", type=_csv_list(float), default=None,
-                   help="parsimony coefficients of the gplearn sweep (default 0.0001,0.0005,0.001,0.005,0.01,0.05)")
-    e.add_argument("--sr-seeds", type=_csv_list(int), default=[0], help="SR seeds (default 0)")
-    e.add_argument("--population", type=int, help="SR population size (default 1000)")
-    e.add_argument("--generations", type=int, help="SR generations (default 20)")
-    e.add_argument("--functions", type=_csv_list(str), help="SR function set (default: the paper's "
-                                                            "add,sub,mul,div,sqrt,log,exp,sin,cos,abs)")
-    e.add_argument("--time-limit", type=_time_limit, default="default", help="seconds per SR fit, or none (default 900)")
-    e.add_argument("--samples", type=int, default=400, help="surrogate-labelled random configurations for SR (default 400)")
-    e.add_argument("--background", type=int, default=200, help="partial-dependence background samples (default 200)")
+    e.add_argument("--top-k", type=int, help=f"number of most important hyperparameters in the formula "
+                                             f"(default {DEFAULTS.top_k})")
+    e.add_argument("--engine", choices=list(ENGINES), help=f"SR engine (default {DEFAULTS.engine}); see below")
+    e.add_argument("--units", choices=["log10", "raw"], help="how log-scaled hyperparameters enter the formula "
+                                                             f"(default {DEFAULTS.units})")
+    e.add_argument("--sr-seeds", type=_csv_list(int), help="SR seeds (default "
+                                                           f"{','.join(map(str, DEFAULTS.sr_seeds))})")
+    e.add_argument("--population", type=int, help=f"SR population size (default {DEFAULTS.population_size})")
+    e.add_argument("--generations", type=int, help=f"SR generations (default {DEFAULTS.generations})")
+    e.add_argument("--max-length", type=int, help=f"operon: maximum formula length in nodes (default {DEFAULTS.max_length})")
+    e.add_argument("--functions", type=_csv_list(str), help="SR function set (default "
+                                                            f"{','.join(DEFAULTS.function_set)})")
+    e.add_argument("--parsimony", type=_csv_list(float), help="gplearn: parsimony coefficients of the sweep "
+                                                              f"(default {','.join(map(str, DEFAULTS.parsimony))})")
+    e.add_argument("--time-limit", type=_time_limit, default="default",
+                   help=f"seconds per SR fit, or none (default {DEFAULTS.time_limit_s:g})")
+    e.add_argument("--samples", type=int, help=f"surrogate-labelled random configurations for SR (default {DEFAULTS.n_samples})")
+    e.add_argument("--background", type=int, help=f"partial-dependence background samples (default {DEFAULTS.n_background})")
     e.add_argument("--seed", type=int, default=0, help="seed of surrogate, samples and background (default 0)")
-    e.add_argument("--select", type=int, help="front position of the formula to report (default: elbow rule)")
-    e.add_argument("--cv-folds", type=int, default=5, help="cross-validation folds of the surrogate, 0 to skip (default 5)")
-    e.add_argument("--out", default="symexp-explain", help="report folder (default ./symexp-explain)")
-    e.add_argument("--format", choices=["md", "html"], default="md", help="report page format (default md)")
+    e.add_argument("--cv-folds", type=int, help=f"cross-validation folds of the surrogate, 0 to skip (default {DEFAULTS.cv_folds})")
+    e.add_argument("--select", type=int, help="with a report folder as PATH: redraw it with this front position as "
+                                              "the formula (default: the simplest formula with R^2 within 0.005 of the best)")
+    e.add_argument("--out", default="symexp-explain", help="report folder (default ./symexp-explain); must not exist "
+                                                            "or be empty unless --force")
+    e.add_argument("--force", action="store_true", help="write into a non-empty --out folder")
+    e.add_argument("--format", choices=["md", "html"], help="report page format (default md; HTML renders the "
+                                                            "formula offline as MathML)")
     e.add_argument("--json", action="store_true", help="print the JSON summary instead of the text summary")
-    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    e.add_argument("--quiet", action="store_true", help="no progress lines")
     e.set_defaults(func=_explain)
     return parser
 

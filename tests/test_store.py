@@ -54,13 +54,31 @@ def test_every_setting_that_changes_a_number_changes_the_record_identity(tmp_pat
             assert a.record_id == b.record_id, (change, a.method)  # e.g. the GP baseline ignores the SR
 
 
-def test_a_setting_only_the_other_engine_reads_is_not_part_of_the_identity(tmp_path):
+@pytest.mark.parametrize("operon_only", [{"max_length": 99}, {"local_iterations": 5}])
+def test_a_setting_only_the_other_engine_reads_is_not_part_of_the_identity(tmp_path, operon_only):
     spec = tiny_spec(tmp_path, "random")
-    longer = dataclasses.replace(spec, sr=dataclasses.replace(spec.sr, max_length=99))
-    assert ids(spec) == ids(longer)  # gplearn has no length cap
+    changed = dataclasses.replace(spec, sr=dataclasses.replace(spec.sr, **operon_only))
+    assert ids(spec) == ids(changed)  # gplearn has no length cap and no coefficient tuning
     operon = dataclasses.replace(spec, sr=dataclasses.replace(spec.sr, engine="operon"))
-    operon_longer = dataclasses.replace(operon, sr=dataclasses.replace(operon.sr, max_length=99))
-    assert ids(operon) != ids(operon_longer)
+    operon_changed = dataclasses.replace(operon, sr=dataclasses.replace(operon.sr, **operon_only))
+    assert ids(operon) != ids(operon_changed)
+
+
+def test_a_setting_added_later_is_left_out_of_the_identity_at_the_value_earlier_fits_used(tmp_path):
+    """operon fits before ``local_iterations`` existed ran pyoperon's 0 LM steps: their records keep
+    their ids; any other value is part of the identity."""
+    from symexp.pipeline import record_identity, validate_spec
+
+    spec = tiny_spec(tmp_path, "random")
+    operon = dataclasses.replace(spec, sr=dataclasses.replace(spec.sr, engine="operon"))
+    tuned = dataclasses.replace(operon, sr=dataclasses.replace(operon.sr, local_iterations=5))
+
+    def sr_identity(s):
+        return record_identity(s, validate_spec(s, check_dirs=False), "sr_random", 8, 0, 0.001)["sr"]
+
+    assert operon.sr.local_iterations == 0 and "local_iterations" not in sr_identity(operon)
+    assert sr_identity(tuned)["local_iterations"] == 5
+    assert {k: v for k, v in sr_identity(tuned).items() if k != "local_iterations"} == sr_identity(operon)
 
 
 def test_where_and_how_fast_are_not_part_of_the_identity(tmp_path):
@@ -139,7 +157,7 @@ def test_a_failed_record_is_recomputed_unless_kept(tmp_path):
     assert redone.written == [path] and json.loads(path.read_text())["status"] == "ok"
 
 
-@pytest.mark.parametrize("artefact", ["testsets", "bo"])
+@pytest.mark.parametrize("artefact", ["testsets", pytest.param("bo", marks=pytest.mark.slow)])  # bo: > 20 s
 def test_a_damaged_cache_artefact_is_named_set_aside_and_recomputed(tmp_path, artefact):
     spec = tiny_spec(tmp_path, "bo", n_samples=(8,), sr_seeds=(0,))
     run_cell(spec, log=quiet)

@@ -47,6 +47,7 @@ from symexp.errors import SymexpError, unknown_choice
 from symexp.space import Categorical, Numerical, SearchSpace
 
 KINDS = ("smac3", "optuna", "csv")
+DIRECTIONS = ("minimize", "maximize")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 MIN_EVALUATIONS = 10
 
@@ -63,13 +64,21 @@ class RunData:
         Evaluated configurations in raw units, columns in ``space`` order; categorical columns
         hold the choice index (0 .. k-1).
     y : ndarray (n,)
-        Costs (lower is better for SMAC; an Optuna study's objective value as it is).
+        The objective's values as the run recorded them (SMAC: cost; Optuna: the objective value,
+        whatever its direction; CSV: the cost column).
     source : dict
         ``kind`` (smac3 | optuna | csv), ``path`` and what else identifies the run.
     original_names : dict
         Formula name -> the name in the run files (only names that were changed).
     notes : list of str
         What the reader decided (dropped trials, renamed or ignored hyperparameters, ...).
+    objective : str
+        The objective's name (SMAC's objective, Optuna's metric name, the CSV column), or
+        ``"objective"`` / ``"objective k"`` when the run does not name it.
+    direction : str
+        ``minimize`` (lower is better) or ``maximize`` (higher is better).
+    n_objectives : int
+        Objectives the run recorded (``objective`` is one of them).
     """
 
     space: SearchSpace
@@ -78,6 +87,26 @@ class RunData:
     source: dict[str, Any]
     original_names: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    objective: str = "cost"
+    direction: str = "minimize"
+    n_objectives: int = 1
+
+    @property
+    def maximize(self) -> bool:
+        return self.direction == "maximize"
+
+    @property
+    def better(self) -> str:
+        """``higher is better`` or ``lower is better``."""
+        return "higher is better" if self.maximize else "lower is better"
+
+    def best_index(self) -> int:
+        """Row of the best evaluation (the maximum of a maximised objective)."""
+        return int(np.argmax(self.y) if self.maximize else np.argmin(self.y))
+
+    def display_name(self, name: str) -> str:
+        """The hyperparameter's name in the run files (for axes and tables)."""
+        return self.original_names.get(name, name)
 
     @property
     def n(self) -> int:
@@ -142,7 +171,7 @@ def _reserved() -> frozenset[str]:
     from symexp.symbolic.convert import RESERVED_NAMES
     from symexp.symbolic.settings import VALID_FUNCTIONS
 
-    return frozenset(RESERVED_NAMES) | frozenset(VALID_FUNCTIONS) | {"Q", "C", "O", "N", "S"}
+    return frozenset(RESERVED_NAMES) | frozenset(VALID_FUNCTIONS) | {"log10"}
 
 
 def safe_names(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
@@ -184,7 +213,8 @@ def _rename(hp: Numerical | Categorical, name: str) -> Numerical | Categorical:
 # ----------------------------------------------------------------------------------------------
 
 def finish(hps: Sequence[Numerical | Categorical], X: np.ndarray, y: np.ndarray, source: dict[str, Any],
-           notes: list[str], row_labels: Sequence[str] | None = None, drop_nonfinite: bool = False) -> RunData:
+           notes: list[str], row_labels: Sequence[str] | None = None, drop_nonfinite: bool = False,
+           objective: str = "cost", direction: str = "minimize", n_objectives: int = 1) -> RunData:
     """Rename, check the costs, and build the :class:`RunData`."""
     if not hps:
         raise SymexpError(f"{source['kind']} run {source.get('path')}: no hyperparameters to explain")
@@ -202,7 +232,11 @@ def finish(hps: Sequence[Numerical | Categorical], X: np.ndarray, y: np.ndarray,
         keep = np.isfinite(y)
         X, y = X[keep], y[keep]
         notes.append(f"left out {len(bad)} evaluation(s) with NaN or infinite cost ({', '.join(labels)}{more})")
-    return RunData(space=space, X=X, y=y, source=source, original_names=changed, notes=notes + _renamed_note(changed))
+    if direction not in DIRECTIONS:
+        raise unknown_choice("direction", direction, DIRECTIONS)
+    source = dict(source, objective_name=objective, direction=direction)
+    return RunData(space=space, X=X, y=y, source=source, original_names=changed, notes=notes + _renamed_note(changed),
+                   objective=objective, direction=direction, n_objectives=int(n_objectives))
 
 
 def check_run(run: RunData, min_evaluations: int | None = None) -> None:
@@ -242,21 +276,32 @@ def detect_kind(path: str) -> str:
 
 def read_run(path: str | Path, kind: str | None = None, *, study: str | None = None,
              space_file: str | Path | None = None, cost_column: str = "cost", objective: int | None = None,
-             drop_nonfinite: bool = False) -> RunData:
-    """Read any supported run (``kind`` detected from ``path`` when None)."""
+             drop_nonfinite: bool = False, ignore_columns: Sequence[str] | None = None,
+             direction: str | None = None) -> RunData:
+    """Read any supported run (``kind`` detected from ``path`` when None).
+
+    CSV only: ``ignore_columns`` (columns that are neither hyperparameters nor the cost) and
+    ``direction`` (``minimize``, the default, or ``maximize``)."""
     path = str(path)
     kind = kind or detect_kind(path)
     if kind not in KINDS:
         raise unknown_choice("run kind", kind, KINDS)
     if kind != "optuna" and study is not None:
         raise SymexpError("--study is only for Optuna storages")
-    if kind != "csv" and (space_file is not None or cost_column != "cost"):
-        raise SymexpError("--space and --cost-column are only for CSV files")
+    if kind != "csv" and (space_file is not None or cost_column != "cost" or ignore_columns or direction is not None):
+        raise SymexpError("--space, --cost-column, --ignore-columns and --direction are only for CSV files "
+                          "(SMAC3 minimises its cost; an Optuna study records its own direction)")
+    if direction is not None and direction not in DIRECTIONS:
+        raise unknown_choice("direction", direction, DIRECTIONS)
     if kind == "smac3":
         return read_smac(path, objective=objective, drop_nonfinite=drop_nonfinite)
     if kind == "optuna":
         return read_optuna(path, study=study, objective=objective, drop_nonfinite=drop_nonfinite)
-    return read_csv(path, space_file=space_file, cost_column=cost_column, drop_nonfinite=drop_nonfinite)
+    if objective is not None:
+        raise SymexpError("--objective is for multi-objective SMAC3 runs and Optuna studies; a CSV has one "
+                          "cost column (choose it with --cost-column)")
+    return read_csv(path, space_file=space_file, cost_column=cost_column, drop_nonfinite=drop_nonfinite,
+                    ignore_columns=ignore_columns, direction=direction or "minimize")
 
 
 def _pick_objective(values: Sequence[float], objective: int | None, where: str) -> float:
@@ -411,27 +456,81 @@ def read_smac(path: str | Path, objective: int | None = None, drop_nonfinite: bo
         y.append(float(np.mean(costs)) if all(math.isfinite(c) for c in costs) else float("nan"))
         labels.append(f"configuration {cid}")
     source = {"kind": "smac3", "path": str(run_dir), "n_trials": len(rh["data"])}
+    n_objectives = max((len(e["cost"]) if isinstance(e["cost"], list) else 1) for e in rh["data"]) if rh["data"] else 1
     if objective is not None:
         source["objective"] = int(objective)
+    name = _smac_objective_name(run_dir, 0 if objective is None else int(objective), n_objectives)
     return finish(hps, np.array(X, dtype=float).reshape(len(y), len(hps)), np.array(y), source, notes, labels,
-                  drop_nonfinite)
+                  drop_nonfinite, objective=name, direction="minimize", n_objectives=n_objectives)
+
+
+def _smac_objective_name(run_dir: Path, index: int, n_objectives: int) -> str:
+    """The objective's name from SMAC's ``scenario.json`` (``objectives``), else ``cost``."""
+    try:
+        with open(run_dir / "scenario.json", encoding="utf-8") as fh:
+            names = json.load(fh).get("objectives")
+    except (OSError, ValueError, AttributeError):
+        names = None
+    if isinstance(names, str):
+        names = [names]
+    if isinstance(names, list) and len(names) == n_objectives and all(isinstance(n, str) for n in names):
+        return names[index]
+    return "cost" if n_objectives == 1 else f"cost {index}"
 
 
 # ----------------------------------------------------------------------------------------------
 # Optuna
 # ----------------------------------------------------------------------------------------------
 
+#: Tables every Optuna RDB storage has (optuna/storages/_rdb/models.py).
+OPTUNA_TABLES = frozenset({"studies", "trials", "version_info"})
+
+
+def check_optuna_sqlite(file: Path, shown: str) -> None:
+    """Refuse a file that is not an Optuna SQLite database, without writing to it.
+
+    Optuna's storage creates its tables in any SQLite file it opens (and SQLite turns any empty
+    file into a database), so this looks first: read-only, through SQLite's own URI mode."""
+    import sqlite3
+
+    try:
+        with open(file, "rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise SymexpError(f"cannot read Optuna storage {shown}: {exc.strerror or exc}") from None
+    if header != b"SQLite format 3\x00":
+        raise SymexpError(f"{shown} is not an SQLite database, so not an Optuna storage "
+                          f"(expected a file written by optuna.create_study(storage='sqlite:///...'))")
+    try:
+        con = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise SymexpError(f"cannot read SQLite file {shown}: {exc}") from None
+    missing = sorted(OPTUNA_TABLES - tables)
+    if missing:
+        raise SymexpError(f"{shown} is an SQLite database but not an Optuna storage (no table(s) "
+                          f"{', '.join(missing)}); nothing was written to it")
+
+
 def storage_url(path: str) -> str:
-    """A storage URL for ``path``; SQLite files must exist (Optuna would create an empty one)."""
+    """A storage URL for ``path``; SQLite files must exist (Optuna would create an empty one) and be
+    Optuna databases (Optuna would add its tables to any other)."""
     if "://" not in path:
         p = Path(path)
         if not p.is_file():
             raise SymexpError(f"Optuna storage file {p} does not exist")
+        check_optuna_sqlite(p, path)
         return f"sqlite:///{p.resolve()}"
     if path.startswith("sqlite:///"):
         file = path[len("sqlite:///"):]
-        if file not in ("", ":memory:") and not Path(file).is_file():
+        if file in ("", ":memory:"):
+            raise SymexpError(f"Optuna storage {path} is an in-memory database; it holds no study")
+        if not Path(file).is_file():
             raise SymexpError(f"Optuna storage {path}: file {file} does not exist")
+        check_optuna_sqlite(Path(file), path)
     return path
 
 
@@ -522,13 +621,16 @@ def read_optuna(storage: str, study: str | None = None, objective: int | None = 
         labels.append(where)
     directions = [d.name.lower() for d in st.directions]
     k = 0 if objective is None else objective
-    if directions[k] == "maximize":
-        notes.append("the study maximises its objective: the formula explains the objective value (higher is better)")
+    metric_names = getattr(st, "metric_names", None)
+    if metric_names and len(metric_names) == len(directions) and metric_names[k]:
+        name = str(metric_names[k])
+    else:
+        name = "objective" if len(directions) == 1 else f"objective {k}"
     source = {"kind": "optuna", "path": storage, "study": study, "n_trials": len(trials), "direction": directions[k]}
     if objective is not None:
         source["objective"] = int(objective)
     return finish(hps, np.array(X, dtype=float).reshape(len(y), len(hps)), np.array(y), source, notes, labels,
-                  drop_nonfinite)
+                  drop_nonfinite, objective=name, direction=directions[k], n_objectives=len(directions))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -582,6 +684,12 @@ def read_space_file(path: str | Path) -> list[Numerical | Categorical]:
             continue
         for key in ("lower", "upper"):
             v = spec.get(key)
+            if isinstance(v, str):
+                # PyYAML (YAML 1.1) reads 1e-6 (no dot) as text; it is a number to the user
+                try:
+                    v = spec[key] = float(v) if math.isfinite(float(v)) else v
+                except ValueError:
+                    pass
             if isinstance(v, bool) or not isinstance(v, int | float):
                 raise SymexpError(f"{where}: '{key}' must be a number, got {v!r}")
         log = spec.get("log", False)
@@ -594,6 +702,12 @@ def read_space_file(path: str | Path) -> list[Numerical | Categorical]:
         hps.append(Numerical(str(name), int(lo) if integer else float(lo), int(hi) if integer else float(hi),
                              log=log, integer=integer, default=spec.get("default")))
     return hps
+
+
+#: Without a space file, a positive numeric column spanning at least this ratio (max / min) is
+#: taken as log-scaled: HPO spaces put such ranges (learning rates, regularisation, C, gamma) on
+#: a log scale, and a formula in raw units over several decades is rarely readable.
+INFERRED_LOG_RATIO = 100.0
 
 
 def _infer_space(df, names: list[str], notes: list[str]) -> list[Numerical | Categorical]:
@@ -609,18 +723,27 @@ def _infer_space(df, names: list[str], notes: list[str]) -> list[Numerical | Cat
                 notes.append(f"column {name} is constant ({lo:g}); left out")
                 continue
             integer = bool(np.all(num == np.round(num)))
-            hps.append(Numerical(name, int(lo) if integer else lo, int(hi) if integer else hi, integer=integer))
+            log = lo > 0 and hi / lo >= INFERRED_LOG_RATIO
+            hps.append(Numerical(name, int(lo) if integer else lo, int(hi) if integer else hi, integer=integer,
+                                 log=log))
         else:
             hps.append(Categorical(name, tuple(sorted({str(v) for v in col.dropna()}))))
     notes.append("no space file: space inferred from the data ("
                  + "; ".join(hp.describe() for hp in hps)
-                 + "); pass --space FILE for the real bounds and log scales")
+                 + f"; log-scaled when positive and max/min >= {INFERRED_LOG_RATIO:g}); pass --space FILE for "
+                   "the real bounds and log scales")
     return hps
 
 
 def read_csv(path: str | Path, space_file: str | Path | None = None, cost_column: str = "cost",
-             drop_nonfinite: bool = False) -> RunData:
-    """A CSV of configurations and costs, with an optional space file."""
+             drop_nonfinite: bool = False, ignore_columns: Sequence[str] | None = None,
+             direction: str = "minimize") -> RunData:
+    """A CSV of configurations and costs, with an optional space file.
+
+    Every column other than the cost must be a hyperparameter of the space or be listed in
+    ``ignore_columns``: a column that varies could be a hyperparameter the space file forgot, and
+    explaining without it would silently attribute its effect to the others. Constant columns
+    outside the space are left out with a note."""
     import pandas as pd
 
     p = Path(path)
@@ -636,6 +759,14 @@ def read_csv(path: str | Path, space_file: str | Path | None = None, cost_column
         raise SymexpError(f"CSV {p} has no cost column {cost_column!r}; columns: {', '.join(columns)} "
                           f"(choose with --cost-column)")
     notes: list[str] = []
+    ignore = [str(c) for c in (ignore_columns or [])]
+    unknown = [c for c in ignore if c not in columns]
+    if unknown:
+        raise SymexpError(f"--ignore-columns: {', '.join(unknown)} not column(s) of {p} ({', '.join(columns)})")
+    if cost_column in ignore:
+        raise SymexpError(f"--ignore-columns lists the cost column {cost_column!r}")
+    if ignore:
+        notes.append(f"CSV column(s) {', '.join(ignore)} ignored (--ignore-columns)")
     if space_file is not None:
         hps = read_space_file(space_file)
         missing = [hp.name for hp in hps if hp.name not in columns]
@@ -644,11 +775,18 @@ def read_csv(path: str | Path, space_file: str | Path | None = None, cost_column
                               f"columns of {p} ({', '.join(columns)})")
         if cost_column in {hp.name for hp in hps}:
             raise SymexpError(f"the cost column {cost_column!r} is also a hyperparameter in {space_file}")
-        ignored = [c for c in columns if c != cost_column and c not in {hp.name for hp in hps}]
-        if ignored:
-            notes.append(f"CSV column(s) {', '.join(ignored)} not in the space file; ignored")
+        both = [hp.name for hp in hps if hp.name in ignore]
+        if both:
+            raise SymexpError(f"--ignore-columns lists {', '.join(both)}, which the space file {space_file} defines")
+        outside = [c for c in columns if c != cost_column and c not in {hp.name for hp in hps} and c not in ignore]
+        varying = [c for c in outside if df[c].nunique(dropna=False) > 1]
+        if varying:
+            raise SymexpError(f"CSV column(s) {', '.join(varying)} vary but are not in the space file {space_file}: add "
+                              f"them to it if they are hyperparameters, or pass --ignore-columns {','.join(varying)}")
+        if outside:
+            notes.append(f"constant CSV column(s) {', '.join(outside)} not in the space file; left out")
     else:
-        hps = _infer_space(df, [c for c in columns if c != cost_column], notes)
+        hps = _infer_space(df, [c for c in columns if c != cost_column and c not in ignore], notes)
     if len(df) == 0:
         raise SymexpError(f"CSV {p} has no rows")
 
@@ -681,7 +819,8 @@ def read_csv(path: str | Path, space_file: str | Path | None = None, cost_column
     labels = [f"line {i + 2}" for i in range(len(df))]
     source = {"kind": "csv", "path": str(p), "cost_column": cost_column,
               "space_file": None if space_file is None else str(space_file)}
-    return finish(hps, X, costs.to_numpy(dtype=float), source, notes, labels, drop_nonfinite)
+    return finish(hps, X, costs.to_numpy(dtype=float), source, notes, labels, drop_nonfinite,
+                  objective=cost_column, direction=direction)
 
 
 def _is_nan_text(v: Any) -> bool:

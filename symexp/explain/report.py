@@ -2,39 +2,54 @@
 
 Files written to ``out_dir``:
 
-- ``report.md`` or ``report.html``: the chosen formula (text and LaTeX), the Pareto front, the
-  importances, the surrogate's fit, the plots and the notes;
-- ``landscape.png``: surrogate vs formula over the top two explained hyperparameters (the others
-  integrated out by partial dependence), with the run's evaluated points, and their difference;
-  a line plot when one hyperparameter is explained;
-- ``front.png``: complexity vs RMSE of every candidate, the front, the elbow and the chosen formula;
-- ``importance.png``: fANOVA importances;
-- ``summary.json``: for scripts. Schema (version 1)::
+- ``report.md`` or ``report.html``: warnings first, then the chosen formula (text, and LaTeX: as
+  ``$$...$$`` in Markdown, as MathML in HTML, which browsers render without any script or
+  network access), its quality, the symbols with their units and the meaning of every function,
+  the landscape, the Pareto front, the importances, the surrogate's fit and the notes;
+- ``landscape.png``: surrogate and formula over the top two explained hyperparameters on a fine
+  grid (the others integrated out by partial dependence), their difference, and the evaluated
+  configurations; a line plot when one hyperparameter is explained;
+- ``front.png``: complexity vs RMSE of every candidate, the front, the default choice, the paper's elbow and the chosen formula;
+- ``importance.png``: fANOVA importances, by whether the hyperparameter is in the formula;
+- ``landscape.json``: the surrogate on the landscape grid and the evaluated points, so that
+  ``symexp explain OUT_DIR --select N`` can redraw the report for another front member without
+  refitting anything;
+- ``summary.json``: for scripts. Schema (version 2)::
 
-    symexp_explain: 1
-    source:       {kind: smac3|optuna|csv, path, n_evaluations, n_trials?, study?, direction?, objective?,
-                   cost_column?, space_file?}
+    symexp_explain: 2
+    source:       {kind: smac3|optuna|csv, path, n_evaluations, objective_name, direction, n_trials?,
+                   study?, objective?, cost_column?, space_file?}
+    objective:    {name, direction: minimize|maximize, better: "lower is better"|"higher is better",
+                   n_objectives, index}
+    warnings:     [str]                   quality warnings about the chosen formula (empty: none)
     space:        [{name, original_name?, type: float|int|categorical, lower?, upper?, log?, choices?}]
-    notes:        [str]                   what was decided along the way (dropped trials, renamings, ...)
+    variables:    [{symbol, hyperparameter, enters_as, lower, upper, log_scaled, integer, enters_range?}]
+    units:        log10|raw               how log-scaled hyperparameters enter the formulas
+    functions:    {name: meaning}         every function used on the front
+    notes:        [str]                   what was decided along the way
     surrogate:    {kind: smac-gp, kernel, kernel_fitted, seed, n_restarts, n_train, train_rmse,
-                   cv_rmse (null if skipped), cost_std}
+                   cv: {rmse, r2, folds} | null, fit: {rmse, r2}, objective_std}
     importance:   {method, values: {name: share of variance}}     sorted, most important first
     explained:    [name]                  the formula's variables
     integrated_out: [name]
-    sr:           {engine: gplearn|operon|both, n_samples, seeds, parsimony, grid_points, n_background,
-                   seed, settings: {SRSettings fields}}
-    front:        [candidate + position]  simplest first
-    candidates:   [candidate]             every distinct formula found
-    elbow:        int                     front position chosen by the elbow rule
-    chosen:       candidate + {position, selected_by: elbow|user}
-    best_observed: {config: {name: value}, cost}
+    sr:           {engine: operon|gplearn|both, n_samples, seeds, parsimony, check_points,
+                   n_background, seed, settings: {SRSettings fields}, simplify_operon}
+    front:        [formula + position]    simplest first
+    candidates:   [formula]               every distinct formula found
+    choice_rule:  str                     how the default formula is chosen (:mod:`symexp.explain.front`)
+    rule:         int                     front position the rule chooses
+    elbow:        int                     front position the paper's elbow rule would choose
+    chosen:       formula + {position, selected_by: rule|user}
+    best_observed: {config: {name: value}, value, row}   the maximum of a maximised objective
     timings_s:    {step: seconds}
-    files:        {report, summary, plots: {landscape, front, importance}}
+    files:        {report, summary, landscape_data, plots: {landscape, front, importance}, out_dir}
 
-  A candidate is ``{id, engine, seed, parsimony (null for operon), formula, latex, complexity,
-  rmse (vs the surrogate on the scoring grid), train_rmse (vs the SR labels), program, timed_out,
-  fit_seconds, operon_length?}``. ``formula`` parses with :func:`symexp.symbolic.parse_formula`
-  over ``explained``.
+  A formula is ``{id, engine, seed, parsimony (null for operon), formula, latex, complexity, tree,
+  guards, program, timed_out, fit_seconds, surrogate: {rmse, r2}, evaluations: {rmse, r2,
+  r2_alone}, finite_on_box}`` (metrics: :mod:`symexp.explain.quality`). ``formula`` is SymPy text
+  in the run's units (``log10`` = base-10 logarithm, ``log`` = natural logarithm); ``tree`` is the
+  same formula as data (:func:`symexp.explain.formula.from_tree`), to read it back without
+  evaluating text.
 """
 
 from __future__ import annotations
@@ -45,16 +60,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import sympy as sp
 
-from symexp.store.atomic import atomic_write_json, atomic_write_text
+from symexp.store.atomic import atomic_write_json, atomic_write_text, read_json
 from symexp.errors import SymexpError
+from symexp.explain.formula import from_tree, mathml, predict
+from symexp.explain.quality import warnings_for
 from symexp.seeding import derive_seed
-from symexp.symbolic import formula_predict
 
 if TYPE_CHECKING:
     from symexp.explain import Explanation
 
-PLOT_POINTS = 30
+LANDSCAPE_POINTS = 60
+LANDSCAPE_BACKGROUND = 100
+PAGES = ("report.md", "report.html")
+WRITTEN = PAGES + ("summary.json", "landscape.json", "landscape.png", "front.png", "importance.png")
 
 
 def _fmt(v: Any, digits: int = 4) -> str:
@@ -65,6 +85,90 @@ def _fmt(v: Any, digits: int = 4) -> str:
             return "-"
         return f"{v:.{digits}g}"
     return str(v)
+
+
+# ----------------------------------------------------------------------------------------------
+# output folder
+# ----------------------------------------------------------------------------------------------
+
+def check_out_dir(out_dir: str | Path, force: bool) -> Path:
+    """Refuse (before any work) an output path that is a file, or a non-empty folder unless ``force``."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SymexpError(f"output path {out} exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise SymexpError(f"output folder {out} exists and is not empty; choose another --out, or pass --force to "
+                          f"overwrite the report in it")
+    return out
+
+
+def is_report_dir(path: str | Path) -> bool:
+    """True for a folder written by :func:`write_report` (it holds an explain ``summary.json``)."""
+    p = Path(path)
+    if not (p.is_dir() and (p / "summary.json").is_file()):
+        return False
+    try:
+        return isinstance(read_json(p / "summary.json"), dict) and "symexp_explain" in read_json(p / "summary.json")
+    except (OSError, ValueError):
+        return False
+
+
+# ----------------------------------------------------------------------------------------------
+# data behind the plots
+# ----------------------------------------------------------------------------------------------
+
+def symbols_of(summary: dict[str, Any]) -> list[sp.Symbol]:
+    out = []
+    for v in summary["variables"]:
+        kw = {"positive": True} if v["lower"] > 0 else {"nonnegative": True} if v["lower"] >= 0 else {"real": True}
+        out.append(sp.Symbol(v["symbol"], **kw))
+    return out
+
+
+def expression_of(summary: dict[str, Any], formula: dict[str, Any]) -> sp.Expr:
+    return from_tree(formula["tree"], symbols_of(summary))
+
+
+def landscape_data(result: Explanation) -> dict[str, Any]:
+    """The surrogate on a fine grid over the top two explained hyperparameters (the others
+    integrated out), the evaluated points, and for more than two explained hyperparameters the
+    background over which the formula's other variables are averaged."""
+    from symexp.explain import box_axis, label
+
+    run = result.run
+    pair = result.explained[:2]
+    rest = result.explained[2:]
+    axes = [box_axis(run.space[n], LANDSCAPE_POINTS) for n in pair]
+    grid = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(pair), -1).T
+    surrogate = label(run, result.surrogate, pair, grid, result.n_background, result.seed)
+    background = None
+    if rest:
+        rng = np.random.default_rng(derive_seed("explain-landscape", result.seed))
+        background = {"names": rest,
+                      "values": run.space.subspace(rest).sample(LANDSCAPE_BACKGROUND, rng).tolist()}
+    cols = [run.space.names.index(n) for n in pair]
+    return {"pair": pair, "axes": [a.tolist() for a in axes], "surrogate": surrogate.tolist(),
+            "background": background,
+            "points": {"x": run.X[:, cols].tolist(), "value": run.y.tolist()}}
+
+
+def formula_on_landscape(summary: dict[str, Any], data: dict[str, Any], expr: sp.Expr) -> np.ndarray:
+    """The formula on the landscape grid (flattened, first axis slowest); averaged over the
+    stored background for variables beyond the top two."""
+    names = summary["explained"]
+    axes = [np.asarray(a, float) for a in data["axes"]]
+    grid = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
+    if not data.get("background"):
+        return predict(expr, names, grid)
+    bg = np.asarray(data["background"]["values"], float)
+    B = len(bg)
+    X = np.empty((len(grid) * B, len(names)))
+    for j, name in enumerate(names):
+        if name in data["pair"]:
+            X[:, j] = np.repeat(grid[:, data["pair"].index(name)], B)
+        else:
+            X[:, j] = np.tile(bg[:, data["background"]["names"].index(name)], len(grid))
+    return predict(expr, names, X).reshape(len(grid), B).mean(axis=1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -80,135 +184,159 @@ def _plt():
     return plt
 
 
-def _axis(hp, n: int) -> np.ndarray:
-    lo, hi = float(hp.lower), float(hp.upper)
-    pts = np.geomspace(lo, hi, n) if hp.log else np.linspace(lo, hi, n)
-    if hp.integer:
-        pts = np.unique(np.rint(pts))
-    return pts
+def _display(summary: dict[str, Any], name: str) -> str:
+    for v in summary["space"]:
+        if v["name"] == name:
+            return v.get("original_name", name)
+    return name
 
 
-def formula_function(result: Explanation, formula: str):
-    """The formula as a function of configurations of the explained hyperparameters."""
-    names = result.explained
-
-    def f(X: np.ndarray) -> np.ndarray:
-        return formula_predict(formula, names, X)
-
-    return f
+def _is_log(summary: dict[str, Any], name: str) -> bool:
+    return any(v["name"] == name and v.get("log") for v in summary["space"])
 
 
-def landscape_values(result: Explanation, pair: list[str], n: int = PLOT_POINTS):
-    """Axes, surrogate and formula on a grid over ``pair`` (1 or 2 names); the surrogate has all
-    other hyperparameters integrated out, the formula its other variables (if any)."""
-    from symexp.pdp import partial_dependence
-
-    space = result.run.space
-    axes = [_axis(space[name], n) for name in pair]
-    grid = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(pair), -1).T
-    _, surrogate = partial_dependence(result.surrogate.mean, result.run.numeric_space(), pair, grid=grid,
-                                      n_background=result.n_background, seed=derive_seed("explain-pd", result.seed))
-    sub = result.explained_space
-    _, formula = partial_dependence(formula_function(result, result.chosen.formula), sub, pair, grid=grid,
-                                    n_background=result.n_background,
-                                    seed=derive_seed("explain-plot-formula", result.seed))
-    shape = tuple(len(a) for a in axes)
-    return axes, surrogate.reshape(shape), formula.reshape(shape)
+def _axis_label(summary: dict[str, Any], name: str) -> str:
+    return _display(summary, name) + (" (log scale)" if _is_log(summary, name) else "")
 
 
-def plot_landscape(result: Explanation, path: Path) -> Path:
+def objective_label(summary: dict[str, Any]) -> str:
+    """``<name> (lower is better)`` / ``<name> (higher is better)``."""
+    o = summary["objective"]
+    return f"{o['name']} ({o['better']})"
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def landscape_figure(summary: dict[str, Any], data: dict[str, Any]):
+    """Surrogate vs the chosen formula (see the module docstring); returns the figure."""
     plt = _plt()
     from matplotlib.ticker import NullFormatter
 
-    run = result.run
-    pair = result.explained[:2]
-    axes, sur, form = landscape_values(result, pair)
-    cols = [run.space.names.index(n) for n in pair]
+    chosen = summary["chosen"]
+    expr = expression_of(summary, chosen)
+    pair = data["pair"]
+    axes = [np.asarray(a, float) for a in data["axes"]]
+    sur = np.asarray(data["surrogate"], float)
+    form = formula_on_landscape(summary, data, expr)
+    pts = np.asarray(data["points"]["x"], float)
+    values = np.asarray(data["points"]["value"], float)
+    ylab = objective_label(summary)
+    title = _short(f"{summary['objective']['name']} ~ {chosen['formula']}", 120)
     if len(pair) == 1:
-        fig, ax = plt.subplots(figsize=(6.5, 4.2))
-        hp = run.space[pair[0]]
-        ax.plot(axes[0], sur, label="GP surrogate" + (" (PD)" if result.integrated_out else ""), color="C0", lw=2)
+        fig, ax = plt.subplots(figsize=(7, 4.4), constrained_layout=True)
+        others = " (others integrated out)" if summary["integrated_out"] else ""
+        ax.plot(axes[0], sur, label="GP surrogate" + others, color="C0", lw=2)
         ax.plot(axes[0], form, label="formula", color="C3", lw=2, ls="--")
-        ax.scatter(run.X[:, cols[0]], run.y, s=14, color="k", alpha=0.5, label="evaluated (observed cost)")
-        ax.set_xlabel(pair[0])
-        ax.set_ylabel("cost")
-        if hp.log:
+        ax.scatter(pts[:, 0], values, s=14, color="k", alpha=0.5, label="evaluated configurations (observed)")
+        ax.set_xlabel(_axis_label(summary, pair[0]))
+        ax.set_ylabel(ylab)
+        if _is_log(summary, pair[0]):
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())
         ax.legend(fontsize=8)
-        ax.set_title(f"cost ~ {result.chosen.formula}"[:90], fontsize=9)
-    else:
-        fig, axs = plt.subplots(1, 3, figsize=(15, 4.4), constrained_layout=True)
-        lo = float(np.nanmin([np.nanmin(sur), np.nanmin(form)]))
-        hi = float(np.nanmax([np.nanmax(sur), np.nanmax(form)]))
-        if not math.isfinite(lo) or not math.isfinite(hi) or lo == hi:
-            lo, hi = float(np.nanmin(sur)), float(np.nanmax(sur)) + 1e-12
-        levels = np.linspace(lo, hi, 21)
-        A, B = np.meshgrid(axes[0], axes[1], indexing="ij")
-        titles = ["GP surrogate" + (" (others integrated out)" if len(result.run.space.names) > 2 else ""),
-                  "formula", "formula - surrogate"]
-        for k, (ax, Z) in enumerate(zip(axs, [sur, np.clip(form, lo, hi), form - sur])):
-            if k < 2:
-                cf = ax.contourf(A, B, Z, levels=levels, cmap="viridis", extend="both")
-            else:
-                m = float(np.nanmax(np.abs(Z))) if np.isfinite(Z).any() else 1.0
-                cf = ax.contourf(A, B, Z, levels=np.linspace(-m - 1e-12, m + 1e-12, 21), cmap="RdBu_r")
-            fig.colorbar(cf, ax=ax)
-            ax.scatter(run.X[:, cols[0]], run.X[:, cols[1]], s=12, facecolors="white", edgecolors="k",
-                       linewidths=0.6, label="evaluated")
-            ax.set_xlabel(pair[0])
-            ax.set_ylabel(pair[1])
-            if run.space[pair[0]].log:
-                ax.set_xscale("log")
-                ax.xaxis.set_minor_formatter(NullFormatter())
-            if run.space[pair[1]].log:
-                ax.set_yscale("log")
-                ax.yaxis.set_minor_formatter(NullFormatter())
-            ax.set_title(titles[k], fontsize=10)
-        axs[0].legend(fontsize=8, loc="upper right")
-        fig.suptitle(f"cost ~ {result.chosen.formula}"[:120], fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+        ax.set_title(title, fontsize=9)
+        return fig
+    shape = (len(axes[0]), len(axes[1]))
+    sur, form = sur.reshape(shape), form.reshape(shape)
+    fig, axs = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
+    lo, hi = float(np.nanmin(sur)), float(np.nanmax(sur))
+    finite = form[np.isfinite(form)]
+    if finite.size:
+        lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    if not hi > lo:
+        hi = lo + 1e-12
+    # the better end of the scale is bright whatever the direction
+    cmap = "viridis" if summary["objective"]["direction"] == "maximize" else "viridis_r"
+    A, B = np.meshgrid(axes[0], axes[1], indexing="ij")
+    others = "others integrated out" if summary["integrated_out"] else ""
+    titles = ["GP surrogate" + (f" ({others})" if others else ""), "formula", "formula - surrogate"]
+    diff = form - sur
+    m = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
+    m = m if m > 0 else 1e-12
+    for k, (ax, Z) in enumerate(zip(axs, [sur, form, diff])):
+        if k < 2:
+            mesh = ax.pcolormesh(A, B, Z, shading="nearest", cmap=cmap, vmin=lo, vmax=hi)
+            cbar_label = ylab
+        else:
+            mesh = ax.pcolormesh(A, B, Z, shading="nearest", cmap="RdBu_r", vmin=-m, vmax=m)
+            cbar_label = f"formula - surrogate ({summary['objective']['name']})"
+        cbar = fig.colorbar(mesh, ax=ax)
+        cbar.set_label(cbar_label)
+        ax.scatter(pts[:, 0], pts[:, 1], s=12, facecolors="white", edgecolors="k", linewidths=0.6,
+                   label="evaluated configurations")
+        ax.set_xlabel(_axis_label(summary, pair[0]))
+        ax.set_ylabel(_axis_label(summary, pair[1]))
+        if _is_log(summary, pair[0]):
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        if _is_log(summary, pair[1]):
+            ax.set_yscale("log")
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(titles[k], fontsize=10)
+    axs[0].legend(fontsize=8, loc="upper right")
+    fig.suptitle(title, fontsize=10)
+    return fig
 
 
-def plot_front(result: Explanation, path: Path) -> Path:
+def front_figure(summary: dict[str, Any]):
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    ok = [c for c in result.candidates if math.isfinite(c.rmse)]
-    ax.scatter([c.complexity for c in ok], [c.rmse for c in ok], s=14, color="0.65", label="candidates")
-    front = result.front
-    ax.plot([c.complexity for c in front], [c.rmse for c in front], "-o", color="C0", ms=5, label="Pareto front")
-    e, ch = front[result.elbow], result.chosen
-    ax.scatter([e.complexity], [e.rmse], s=120, facecolors="none", edgecolors="C1", linewidths=2, label="elbow")
-    if result.chosen_index != result.elbow:
-        ax.scatter([ch.complexity], [ch.rmse], s=120, marker="s", facecolors="none", edgecolors="C3",
-                   linewidths=2, label="chosen")
-    for i, c in enumerate(front):
-        ax.annotate(str(i), (c.complexity, c.rmse), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    if ok and min(c.rmse for c in ok) > 0 and max(c.rmse for c in ok) / min(c.rmse for c in ok) > 30:
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
+
+    def rmse(c):
+        return c["surrogate"]["rmse"]
+
+    ok = [c for c in summary["candidates"] if rmse(c) is not None]
+    ax.scatter([c["complexity"] for c in ok], [rmse(c) for c in ok], s=14, color="0.65", label="candidates")
+    front = summary["front"]
+    ax.plot([c["complexity"] for c in front], [rmse(c) for c in front], "-o", color="C0", ms=5, label="Pareto front")
+    e, r, ch = front[summary["elbow"]], front[summary["rule"]], summary["chosen"]
+    ax.scatter([r["complexity"]], [rmse(r)], s=140, facecolors="none", edgecolors="C2", linewidths=2,
+               label="default choice (R^2 rule)")
+    ax.scatter([e["complexity"]], [rmse(e)], s=60, marker="D", facecolors="none", edgecolors="C1", linewidths=1.5,
+               label="paper's elbow rule")
+    if ch["position"] != summary["rule"]:
+        ax.scatter([ch["complexity"]], [rmse(ch)], s=120, marker="s", facecolors="none", edgecolors="C3",
+                   linewidths=2, label="chosen (--select)")
+    for c in front:
+        ax.annotate(str(c["position"]), (c["complexity"], rmse(c)), textcoords="offset points", xytext=(4, 4),
+                    fontsize=7)
+    values = [rmse(c) for c in ok]
+    if values and min(values) > 0 and max(values) / min(values) > 30:
         ax.set_yscale("log")
     ax.set_xlabel("complexity (operations)")
-    ax.set_ylabel("RMSE vs surrogate")
+    ax.set_ylabel(f"RMSE vs surrogate ({summary['objective']['name']})")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def plot_importance(result: Explanation, path: Path) -> Path:
+def importance_figure(summary: dict[str, Any]):
     plt = _plt()
-    items = sorted(result.importance.items(), key=lambda kv: kv[1])
-    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.35 * len(items)))
-    colors = ["C0" if n in result.explained else "0.6" for n, _ in items]
-    ax.barh([n for n, _ in items], [v for _, v in items], color=colors)
-    ax.set_xlabel("share of variance (fANOVA main effect)")
-    ax.set_xlim(0, max(1e-9, max(v for _, v in items)) * 1.1)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    from matplotlib.patches import Patch
+
+    items = sorted(summary["importance"]["values"].items(), key=lambda kv: kv[1])
+    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.35 * len(items)), constrained_layout=True)
+    explained = set(summary["explained"])
+    colors = ["C0" if n in explained else "0.6" for n, _ in items]
+    ax.barh([_display(summary, n) for n, _ in items], [v for _, v in items], color=colors)
+    ax.set_xlabel("importance: share of the surrogate's variance (fANOVA main effect)")
+    ax.set_xlim(0, max(1e-9, max(v for _, v in items)) * 1.15)
+    ax.legend(handles=[Patch(color="C0", label="in the formula"), Patch(color="0.6", label="integrated out")],
+              fontsize=8, loc="lower right")
+    return fig
+
+
+def _save(fig, path: Path) -> str:
+    import io
+
+    from symexp.store.atomic import atomic_write_bytes
+
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=110, format="png")
+    _plt().close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+    return path.name
 
 
 # ----------------------------------------------------------------------------------------------
@@ -221,113 +349,264 @@ def _source_line(s: dict[str, Any]) -> str:
     return f"{kind} {s['path']}{extra}: {s['n_evaluations']} evaluations used"
 
 
+def _objective_line(summary: dict[str, Any]) -> str:
+    o = summary["objective"]
+    which = ""
+    if o["n_objectives"] > 1:
+        which = f" (objective {o['index']} of {o['n_objectives']}: {o['name']})"
+    verb = "maximises" if o["direction"] == "maximize" else "minimises"
+    return (f"The run {verb} {o['name']}{which}; the formulas predict {o['name']} in the run's units "
+            f"({o['better']}).")
+
+
+def _r2(v) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def _quality_rows(summary: dict[str, Any]) -> list[list[str]]:
+    ch = summary["chosen"]
+    cv = summary["surrogate"]["cv"]
+    return [
+        ["formula vs surrogate (check grid over the explained box)", _fmt(ch["surrogate"]["rmse"]),
+         _r2(ch["surrogate"]["r2"])],
+        ["formula vs the run's evaluations (others through the surrogate)", _fmt(ch["evaluations"]["rmse"]),
+         _r2(ch["evaluations"]["r2"])],
+        ["formula alone vs the run's evaluations", "-", _r2(ch["evaluations"]["r2_alone"])],
+        ["surrogate, cross-validated", _fmt(cv["rmse"]) if cv else "-", _r2(cv["r2"]) if cv else "not run"],
+    ]
+
+
+def _variable_rows(summary: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for v in summary["variables"]:
+        rng = f"[{v['lower']:g}, {v['upper']:g}]"
+        enters = v["enters_as"]
+        if v.get("enters_range"):
+            a, b = v["enters_range"]
+            enters += f", from {a:.3g} to {b:.3g}"
+        kind = ("integer" if v["integer"] else "float") + (", log-scaled" if v["log_scaled"] else "")
+        rows.append([v["symbol"], v["hyperparameter"], f"{kind} in {rng}", enters])
+    return rows
+
+
 def _front_rows(summary: dict[str, Any]) -> list[list[str]]:
     rows = []
     for c in summary["front"]:
         mark = []
+        if c["position"] == summary["rule"]:
+            mark.append("default")
         if c["position"] == summary["elbow"]:
-            mark.append("elbow")
+            mark.append("paper's elbow")
         if c["position"] == summary["chosen"]["position"]:
             mark.append("chosen")
-        rows.append([str(c["position"]), str(c["complexity"]), _fmt(c["rmse"]), _fmt(c["train_rmse"]), c["engine"],
-                     _fmt(c["parsimony"]) if c["parsimony"] is not None else "-", c["formula"], ", ".join(mark)])
+        rows.append([str(c["position"]), str(c["complexity"]), _fmt(c["surrogate"]["rmse"]), _r2(c["surrogate"]["r2"]),
+                     _r2(c["evaluations"]["r2"]), c["engine"], c["formula"], ", ".join(mark)])
     return rows
 
 
-FRONT_HEAD = ["#", "complexity", "RMSE (grid)", "RMSE (train)", "engine", "parsimony", "formula", ""]
+FRONT_HEAD = ["#", "complexity", "RMSE vs surrogate", "R^2 vs surrogate", "R^2 vs evaluations", "engine", "formula", ""]
+
+
+def _md_table(head: list[str], rows: list[list[str]], code_col: int | None = None) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [f"`{c}`" if k == code_col else c for k, c in enumerate(row)]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return lines
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _how_chosen(summary: dict[str, Any]) -> str:
+    ch = summary["chosen"]
+    how = (f"the default: {summary['choice_rule']}" if ch["selected_by"] == "rule" else "chosen with --select")
+    return f"front position {ch['position']} of {len(summary['front'])} ({how}), complexity {ch['complexity']}"
 
 
 def markdown(summary: dict[str, Any]) -> str:
     ch = summary["chosen"]
     sur = summary["surrogate"]
-    lines = [f"# symexp explain", "", _source_line(summary["source"]), "",
-             "## Formula", "",
-             f"`cost ~ {ch['formula']}`", "", "$$" + ch["latex"] + "$$", "",
-             f"Front position {ch['position']} ({'chosen by the elbow rule' if ch['selected_by'] == 'elbow' else 'chosen by the user'}); "
-             f"complexity {ch['complexity']}; RMSE vs the surrogate on the scoring grid {_fmt(ch['rmse'])} "
-             f"(cost std over the run {_fmt(sur['cost_std'])}). Variables: {', '.join(summary['explained'])}"
-             + (f"; integrated out: {', '.join(summary['integrated_out'])}." if summary["integrated_out"] else "."),
-             "", "## Pareto front (accuracy vs complexity)", "",
-             "| " + " | ".join(FRONT_HEAD) + " |", "|" + "---|" * len(FRONT_HEAD)]
-    for row in _front_rows(summary):
-        row = row[:6] + [f"`{row[6]}`"] + row[7:]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
-    lines += ["", "To report another formula of the front, rerun with `--select N` (the same seeds give the same front).",
-              "", "![front](front.png)", "", "## Importance", "", f"{summary['importance']['method']}.", "",
-              "| hyperparameter | importance | in the formula |", "|---|---|---|"]
-    for name, v in summary["importance"]["values"].items():
-        lines.append(f"| {name} | {v:.3f} | {'yes' if name in summary['explained'] else 'no'} |")
-    lines += ["", "![importance](importance.png)", "", "## Landscape", "",
-              "Surrogate vs formula over the top two explained hyperparameters, with the evaluated configurations.",
-              "", "![landscape](landscape.png)", "", "## Surrogate", "",
+    name = summary["objective"]["name"]
+    out_dir = summary["files"].get("out_dir", "OUT")
+    lines = ["# symexp explain", "", _source_line(summary["source"]), "", _objective_line(summary), ""]
+    if summary["warnings"]:
+        lines += ["## Warnings", ""] + [f"- **{w}**" for w in summary["warnings"]] + [""]
+    lines += ["## Formula", "", f"`{name} ~ {ch['formula']}`  ({summary['objective']['better']})", "",
+              "$$" + ch["latex"] + "$$", "", f"{_upper_first(_how_chosen(summary))}.", ""]
+    if summary["integrated_out"]:
+        lines += [f"Integrated out (averaged over by partial dependence): "
+                  f"{', '.join(_display(summary, n) for n in summary['integrated_out'])}.", ""]
+    lines += ["### Quality", ""] + _md_table(["check", "RMSE", "R^2"], _quality_rows(summary)) + [""]
+    lines += ["### Symbols and units", ""] + _md_table(["symbol", "hyperparameter", "space", "enters the formula as"],
+                                                        _variable_rows(summary)) + [""]
+    if summary["functions"]:
+        lines += ["Functions: " + "; ".join(summary["functions"].values()) + ".", ""]
+    if ch["guards"]:
+        lines += ["Protected operations active on the box: " + "; ".join(ch["guards"]) + ".", ""]
+    lines += ["## Landscape", "", "Surrogate and formula on a fine grid over the top two explained hyperparameters, "
+              "with the evaluated configurations.", "", "![landscape](landscape.png)", "",
+              "## Pareto front (accuracy vs complexity)", ""]
+    lines += _md_table(FRONT_HEAD, _front_rows(summary), code_col=6)
+    lines += ["", f"To report another formula of the front (no refit): `symexp explain {out_dir} --select N`.", "",
+              "![front](front.png)", "", "## Importance", "", f"{summary['importance']['method']}.", ""]
+    lines += _md_table(["hyperparameter", "importance", "in the formula"],
+                       [[_display(summary, n), f"{v:.3f}", "yes" if n in summary["explained"] else "no"]
+                        for n, v in summary["importance"]["values"].items()])
+    cv = sur["cv"]
+    lines += ["", "![importance](importance.png)", "", "## Surrogate", "",
               f"SMAC's GP ({sur['kernel']}), seed {sur['seed']}, fitted on {sur.get('n_train')} evaluations: "
-              f"training RMSE {_fmt(sur.get('train_rmse'))}, {('cross-validated RMSE ' + _fmt(sur['cv_rmse'])) if sur['cv_rmse'] is not None else 'no cross-validation'}, "
-              f"cost std {_fmt(sur['cost_std'])}.", "", f"Fitted kernel: `{sur.get('kernel_fitted')}`", "",
+              f"R^2 {_r2(sur['fit']['r2'])} on them, "
+              + (f"cross-validated R^2 {_r2(cv['r2'])} (RMSE {_fmt(cv['rmse'])}, {cv['folds']} folds)" if cv
+                 else "not cross-validated")
+              + f"; {name} std over the run {_fmt(sur['objective_std'])}.", "",
+              f"Fitted kernel: `{sur.get('kernel_fitted')}`", "",
               "## Best observed configuration", "",
-              f"`{summary['best_observed']['config']}` with cost {_fmt(summary['best_observed']['cost'])}", ""]
+              f"`{summary['best_observed']['config']}`: {name} = {_fmt(summary['best_observed']['value'])} "
+              f"({summary['objective']['better']})", ""]
     if summary["notes"]:
         lines += ["## Notes", ""] + [f"- {n}" for n in summary["notes"]] + [""]
     sr = summary["sr"]
-    lines += ["## Settings", "",
-              f"Engine {sr['engine']}, SR seeds {sr['seeds']}, parsimony {sr['parsimony']}, {sr['n_samples']} "
-              f"labelled random configurations, {sr['grid_points']} scoring-grid points, PD background "
-              f"{sr['n_background']}, seed {sr['seed']}; population {sr['settings']['population_size']}, "
-              f"generations {sr['settings']['generations']}, functions {', '.join(sr['settings']['function_set'])}.",
-              "", "Machine-readable: `summary.json`.", ""]
+    lines += ["## Settings", "", _settings_line(sr), "", "Machine-readable: `summary.json`.", ""]
     return "\n".join(lines)
 
 
-def html_page(summary: dict[str, Any]) -> str:
+def _settings_line(sr: dict[str, Any]) -> str:
+    s = sr["settings"]
+    par = f", parsimony {sr['parsimony']}" if sr["parsimony"] else ""
+    return (f"Engine {sr['engine']}, SR seeds {sr['seeds']}{par}; population {s['population_size']}, generations "
+            f"{s['generations']}, max length {s['max_length']} (operon), functions {', '.join(s['function_set'])}, "
+            f"time limit {s['time_limit_s']} s per fit; SR target standardised; {sr['n_samples']} surrogate-labelled "
+            f"random configurations, {sr['check_points']} check-grid points, PD background {sr['n_background']}, "
+            f"seed {sr['seed']}.")
+
+
+def html_page(summary: dict[str, Any], formula_mathml: str) -> str:
     e = html.escape
     ch = summary["chosen"]
     sur = summary["surrogate"]
-    rows = "".join("<tr>" + "".join(f"<td>{'<code>' + e(c) + '</code>' if k == 6 else e(c)}</td>"
-                                    for k, c in enumerate(r)) + "</tr>" for r in _front_rows(summary))
-    imp = "".join(f"<tr><td>{e(n)}</td><td>{v:.3f}</td><td>{'yes' if n in summary['explained'] else 'no'}</td></tr>"
-                  for n, v in summary["importance"]["values"].items())
+    name = summary["objective"]["name"]
+    out_dir = summary["files"].get("out_dir", "OUT")
+
+    def table(head, rows, code_col=None):
+        cells = "".join(f"<th>{e(h)}</th>" for h in head)
+        body = "".join("<tr>" + "".join(f"<td>{'<code>' + e(c) + '</code>' if k == code_col else e(c)}</td>"
+                                        for k, c in enumerate(r)) + "</tr>" for r in rows)
+        return f"<table><tr>{cells}</tr>{body}</table>"
+
+    warn = ""
+    if summary["warnings"]:
+        warn = ('<div class="warn"><h2>Warnings</h2><ul>' + "".join(f"<li>{e(w)}</li>" for w in summary["warnings"])
+                + "</ul></div>")
+    imp_rows = [[_display(summary, n), f"{v:.3f}", "yes" if n in summary["explained"] else "no"]
+                for n, v in summary["importance"]["values"].items()]
     notes = "".join(f"<li>{e(n)}</li>" for n in summary["notes"])
+    integrated = (f"<p>Integrated out (averaged over by partial dependence): "
+                  f"{e(', '.join(_display(summary, n) for n in summary['integrated_out']))}.</p>"
+                  if summary["integrated_out"] else "")
+    functions = f"<p>Functions: {e('; '.join(summary['functions'].values()))}.</p>" if summary["functions"] else ""
+    guards = (f"<p>Protected operations active on the box: {e('; '.join(ch['guards']))}.</p>" if ch["guards"] else "")
+    cv = sur["cv"]
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>symexp explain</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} code{{background:#f4f4f4}}</style></head><body>
+<style>body{{font-family:sans-serif;max-width:1150px;margin:2em auto;}} table{{border-collapse:collapse;margin:0.5em 0}}
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} code{{background:#f4f4f4}}
+.warn{{border:2px solid #c00;background:#fff3f3;padding:0 1em}} math{{font-size:1.2em}}</style></head><body>
 <h1>symexp explain</h1>
 <p>{e(_source_line(summary['source']))}</p>
+<p>{e(_objective_line(summary))}</p>
+{warn}
 <h2>Formula</h2>
-<p><code>cost ~ {e(ch['formula'])}</code></p>
-<p>LaTeX: <code>{e(ch['latex'])}</code></p>
-<p>Front position {ch['position']} ({'elbow rule' if ch['selected_by'] == 'elbow' else 'chosen by the user'}); complexity
-{ch['complexity']}; RMSE vs the surrogate on the scoring grid {e(_fmt(ch['rmse']))} (cost std {e(_fmt(sur['cost_std']))}).
-Variables: {e(', '.join(summary['explained']))}{('; integrated out: ' + e(', '.join(summary['integrated_out']))) if summary['integrated_out'] else ''}.</p>
+<p><code>{e(name)} ~ {e(ch['formula'])}</code> ({e(summary['objective']['better'])})</p>
+{formula_mathml}
+<p>{e(_upper_first(_how_chosen(summary)))}.</p>
+{integrated}
+<h3>Quality</h3>
+{table(['check', 'RMSE', 'R^2'], _quality_rows(summary))}
+<h3>Symbols and units</h3>
+{table(['symbol', 'hyperparameter', 'space', 'enters the formula as'], _variable_rows(summary))}
+{functions}{guards}
+<h2>Landscape</h2>
+<p>Surrogate and formula on a fine grid over the top two explained hyperparameters, with the evaluated configurations.</p>
+<img src="landscape.png" alt="landscape" style="max-width:100%">
 <h2>Pareto front</h2>
-<table><tr>{''.join(f'<th>{e(h)}</th>' for h in FRONT_HEAD)}</tr>{rows}</table>
-<p>Rerun with <code>--select N</code> to report another formula of the front.</p>
+{table(FRONT_HEAD, _front_rows(summary), code_col=6)}
+<p>To report another formula of the front (no refit): <code>symexp explain {e(out_dir)} --select N</code>.</p>
 <img src="front.png" alt="front">
 <h2>Importance</h2><p>{e(summary['importance']['method'])}.</p>
-<table><tr><th>hyperparameter</th><th>importance</th><th>in the formula</th></tr>{imp}</table>
+{table(['hyperparameter', 'importance', 'in the formula'], imp_rows)}
 <img src="importance.png" alt="importance">
-<h2>Landscape</h2><img src="landscape.png" alt="landscape" style="max-width:100%">
-<h2>Surrogate</h2><p>SMAC's GP ({e(sur['kernel'])}), training RMSE {e(_fmt(sur.get('train_rmse')))},
-cross-validated RMSE {e(_fmt(sur['cv_rmse']))}; fitted kernel <code>{e(str(sur.get('kernel_fitted')))}</code>.</p>
-<h2>Best observed configuration</h2><p><code>{e(str(summary['best_observed']['config']))}</code>, cost
-{e(_fmt(summary['best_observed']['cost']))}</p>
+<h2>Surrogate</h2><p>SMAC's GP ({e(sur['kernel'])}), fitted on {sur.get('n_train')} evaluations: R^2 {_r2(sur['fit']['r2'])}
+on them, {e(('cross-validated R^2 ' + _r2(cv['r2']) + ' (RMSE ' + _fmt(cv['rmse']) + ')') if cv else 'not cross-validated')};
+fitted kernel <code>{e(str(sur.get('kernel_fitted')))}</code>.</p>
+<h2>Best observed configuration</h2><p><code>{e(str(summary['best_observed']['config']))}</code>: {e(name)} =
+{e(_fmt(summary['best_observed']['value']))} ({e(summary['objective']['better'])})</p>
 {('<h2>Notes</h2><ul>' + notes + '</ul>') if notes else ''}
+<h2>Settings</h2><p>{e(_settings_line(summary['sr']))}</p>
 <p>Machine-readable: <code>summary.json</code>.</p>
 </body></html>
 """
 
 
-def write_report(result: Explanation, out_dir: str | Path, report_format: str = "md") -> dict[str, Any]:
-    """Write plots, the page and ``summary.json`` to ``out_dir``; returns ``result.files``."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SymexpError(f"output path {out} exists and is not a directory")
+# ----------------------------------------------------------------------------------------------
+# writing
+# ----------------------------------------------------------------------------------------------
+
+def write_files(summary: dict[str, Any], data: dict[str, Any], out: Path, report_format: str) -> dict[str, Any]:
+    """Plots, page, ``landscape.json`` and ``summary.json`` (last) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     page = "report.md" if report_format == "md" else "report.html"
-    plots = {"landscape": plot_landscape(result, out / "landscape.png").name,
-             "front": plot_front(result, out / "front.png").name,
-             "importance": plot_importance(result, out / "importance.png").name}
-    result.files = {"report": page, "summary": "summary.json", "plots": plots, "out_dir": str(out.resolve())}
-    summary = result.summary()
+    plots = {"landscape": _save(landscape_figure(summary, data), out / "landscape.png"),
+             "front": _save(front_figure(summary), out / "front.png"),
+             "importance": _save(importance_figure(summary), out / "importance.png")}
+    summary["files"] = {"report": page, "summary": "summary.json", "landscape_data": "landscape.json",
+                        "plots": plots, "out_dir": str(out)}
+    atomic_write_json(out / "landscape.json", data)
+    if report_format == "md":
+        text = markdown(summary)
+    else:
+        text = html_page(summary, mathml(expression_of(summary, summary["chosen"])))
+    atomic_write_text(out / page, text)
+    other = out / ("report.html" if page == "report.md" else "report.md")
+    if other.is_file():
+        other.unlink()  # a page of an earlier report in the other format would be stale
     atomic_write_json(out / "summary.json", summary)
-    atomic_write_text(out / page, markdown(summary) if report_format == "md" else html_page(summary))
+    return summary["files"]
+
+
+def write_report(result: Explanation, out_dir: str | Path, report_format: str = "md") -> dict[str, Any]:
+    """Write the report of ``result`` to ``out_dir``; returns ``result.files``."""
+    out = Path(out_dir)
+    result.files = {"out_dir": str(out)}
+    summary = result.summary()
+    result.files = write_files(summary, landscape_data(result), out, report_format)
     return result.files
+
+
+def reselect(out_dir: str | Path, select: int | None, report_format: str | None = None) -> dict[str, Any]:
+    """Redraw the report in ``out_dir`` with front member ``select`` as the chosen formula
+    (None: the default rule's), without refitting; returns the new summary."""
+    from symexp.explain import check_select
+
+    out = Path(out_dir)
+    try:
+        summary = read_json(out / "summary.json")
+        data = read_json(out / "landscape.json")
+    except (OSError, ValueError) as exc:
+        raise SymexpError(f"cannot read the report in {out}: {exc}") from None
+    if summary.get("symexp_explain") != 2:
+        raise SymexpError(f"{out / 'summary.json'} is a report of another symexp version "
+                          f"({summary.get('symexp_explain')!r}); rerun symexp explain on the run")
+    front = summary["front"]
+    position = summary["rule"] if select is None else check_select(select, len(front))
+    chosen = dict(front[position], selected_by="rule" if position == summary["rule"] else "user")
+    summary["chosen"] = chosen
+    expr = expression_of(summary, chosen)
+    cv = summary["surrogate"]["cv"]
+    summary["warnings"] = warnings_for(chosen, {s.name for s in expr.free_symbols}, summary["explained"],
+                                       summary["importance"]["values"], None if cv is None else cv["r2"],
+                                       {v["name"]: v["original_name"] for v in summary["space"] if "original_name" in v})
+    fmt = report_format or ("html" if summary["files"].get("report") == "report.html" else "md")
+    write_files(summary, data, out, fmt)
+    return summary

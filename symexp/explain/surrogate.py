@@ -141,16 +141,17 @@ class GPSurrogate:
         return out
 
 
-def cross_validated_rmse(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5,
-                         n_restarts: int = 3) -> float:
-    """RMSE of the surrogate on held-out evaluations (``folds``-fold CV, seeded split)."""
+def cross_validated_predictions(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5,
+                                n_restarts: int = 3) -> np.ndarray:
+    """Held-out predictions of the surrogate at every evaluation (``folds``-fold CV, seeded
+    split), shape (n,): row ``i`` comes from a GP fitted without the fold of ``i``."""
     n = len(y)
     folds = min(folds, n)
     idx = np.random.default_rng(seed).permutation(n)
-    err = np.empty(n)
+    pred = np.empty(n)
     for k in range(folds):
         test = idx[k::folds]
         train = np.setdiff1d(idx, test)
         model = GPSurrogate(space, seed=seed, n_restarts=n_restarts).fit(X[train], y[train])
-        err[test] = model.mean(X[test]) - y[test]
-    return float(np.sqrt(np.mean(err**2)))
+        pred[test] = model.mean(X[test])
+    return pred

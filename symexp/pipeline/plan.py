@@ -36,12 +36,14 @@ PIPELINE_VERSION = 1
 
 def _sr_settings(spec: CellSpec) -> dict[str, Any]:
     """The SR settings a record's numbers depend on: all but the per-record parsimony, those that
-    only change how fast a fit runs, and those another engine reads."""
-    from symexp.symbolic.settings import ENGINE_ONLY_FIELDS, RESULT_NEUTRAL_FIELDS
+    only change how fast a fit runs, those another engine reads, and settings added later while
+    at the value earlier fits ran with (``IDENTITY_OMITTED_AT``)."""
+    from symexp.symbolic.settings import ENGINE_ONLY_FIELDS, IDENTITY_OMITTED_AT, RESULT_NEUTRAL_FIELDS
 
     sr = spec.sr.to_dict()
     drop = {"parsimony_coefficient", *RESULT_NEUTRAL_FIELDS}
     drop |= {f for engine, fields in ENGINE_ONLY_FIELDS.items() if engine != spec.sr.engine for f in fields}
+    drop |= {f for f, value in IDENTITY_OMITTED_AT.items() if sr[f] == value}
     return {k: v for k, v in sr.items() if k not in drop}
 
 

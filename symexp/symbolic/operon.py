@@ -24,6 +24,7 @@ parsimony_coefficient        picks the single formula of ``formula_`` / ``predic
                              the member minimising ``error + parsimony * length``, the penalised
                              fitness gplearn selects with (so a parsimony sweep needs one fit only)
 max_length                   pyoperon ``max_length`` (tree nodes)
+local_iterations             pyoperon ``optimizer_iterations`` (Levenberg-Marquardt steps per program)
 time_limit_s                 pyoperon ``max_time`` (whole seconds, rounded up)
 n_jobs                       pyoperon ``n_threads`` (results are reproducible with 1 thread)
 log_space, n_decimals,       as for gplearn
@@ -306,6 +307,7 @@ class OperonRegression(SRBase):
             allowed_symbols=symbols, objectives=[OPERON_METRICS[s.metric], "length"],
             population_size=s.population_size, generations=s.generations, max_length=s.max_length,
             n_threads=s.n_jobs, max_time=max_time, random_state=int(self.random_state),
+            optimizer_iterations=s.local_iterations,
         )
         Ap = to_program_space(A, logs)
         t0 = time.perf_counter()

@@ -31,6 +31,9 @@ VALID_ENGINES: tuple[str, ...] = ("gplearn", "operon")
 ENGINE_ONLY_FIELDS: dict[str, tuple[str, ...]] = {"operon": ("max_length", "local_iterations")}
 #: Settings that change how a fit runs but never its result.
 RESULT_NEUTRAL_FIELDS: tuple[str, ...] = ("n_jobs", "low_memory")
+#: Settings added after records were stored, with the value every earlier fit ran with: at that
+#: value they are left out of a record's identity, so the earlier records keep their ids.
+IDENTITY_OMITTED_AT: dict[str, Any] = {"local_iterations": 0}
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ class SRSettings:
     max_length : int
         Operon only: the maximum tree length (nodes) of a program (pyoperon's default 50).
         gplearn has no length cap and ignores it.
+    local_iterations : int
+        Operon only: Levenberg-Marquardt iterations tuning each program's coefficients during
+        evolution (pyoperon's ``optimizer_iterations``; its default 0 = linear scaling only).
+        gplearn ignores it.
     """
 
     population_size: int = 1000
@@ -107,6 +114,7 @@ class SRSettings:
     low_memory: bool = False
     engine: str = "gplearn"
     max_length: int = 50
+    local_iterations: int = 0
 
     def __post_init__(self) -> None:
         def put(name: str, value: Any) -> None:
@@ -128,6 +136,7 @@ class SRSettings:
         if self.engine not in VALID_ENGINES:
             raise unknown_choice("SR engine", self.engine, VALID_ENGINES)
         put("max_length", _int("max_length", self.max_length, minimum=1))
+        put("local_iterations", _int("local_iterations", self.local_iterations, minimum=0))
         put("population_size", _int("population_size", self.population_size, minimum=1))
         put("generations", _int("generations", self.generations, minimum=1))
         put("tournament_size", _int("tournament_size", self.tournament_size, minimum=1))

@@ -362,6 +362,10 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, n_sample
         rep.add(write_csv(d / "table1.csv", table),
                 write_text(d / "table1.md", to_markdown(table, title)),
                 write_text(d / "table1.tex", to_latex(table, latex_escape(title.replace("—", "--")))))
+        if len(published) == 0:  # e.g. the smoke preset's benchmarks: nothing published to compare with
+            rep.notes.append(f"[{protocol}] no published row among this view's (model, dataset) pairs: "
+                             "no comparison with the paper")
+            continue
         cmp = compare(st, published)
         order = ordering_summary(cmp)
         md, missing = comparison_markdown(cmp, order, f"Table 1 vs the paper (protocol {protocol})")

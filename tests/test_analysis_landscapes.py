@@ -282,6 +282,7 @@ def test_build_all_experiment_mode(pipeline, tmp_path, capsys):
     for name in ("table1", "formulas", "landscapes"):
         assert f"== {name}: built" in text, name
     assert "not applicable: needs experiment pdp" in text
+    assert "no published row among this view's (model, dataset) pairs" in text  # smoke: nothing to compare
     assert f"experiment {EXPERIMENT} (n = 10, parsimony 0.0001): not the paper's setting" in text
     assert (root / "landscapes" / "hpobench" / "landscape_synthetic_synthetic_seed0_n10.png").is_file()
     assert "n=10" in (root / "table1" / "hpobench" / "table1.md").read_text()

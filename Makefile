@@ -9,7 +9,7 @@ export SYMEXP_DATA_DIR ?= $(SHARED_DATA)
 # One hash seed for every process we start: SMAC's runs depend on it (see symexp/seeding.py).
 export PYTHONHASHSEED := 0
 
-.PHONY: venv smoke test test-fast slurm-ready bench paper-subset paper-subset-table clean
+.PHONY: venv smoke test test-fast slurm-ready bench paper-subset paper-subset-table paper-subset-bo-selection clean
 
 venv: $(STAMP)
 
@@ -52,6 +52,15 @@ paper-subset: $(STAMP)
 paper-subset-table: $(STAMP)
 	$(PY) -m analysis.table1 --store $(PAPER_SUBSET_STORE) --out results/paper_subset/analysis \
 		dataset=blood_transfusion,australian sampling_seed=0
+
+# How much the BO-dependent columns move between smac 2.0.0's selection (the presets' default) and
+# the pinned smac's own: the lr rows of the subset again with bo.selection=native, in their own store.
+PAPER_SUBSET_NATIVE := $(abspath results/paper_subset/store_native)
+paper-subset-bo-selection: $(STAMP)
+	$(PY) experiments/run.py --multirun experiment=table1 model=lr dataset=blood_transfusion,australian mode=bo,bo_gp \
+		sampling_seed=0 bo.selection=native paths.store=$(PAPER_SUBSET_NATIVE)
+	$(PY) experiments/compare_bo_selection.py --store $(PAPER_SUBSET_STORE) --native-store $(PAPER_SUBSET_NATIVE) \
+		model=lr dataset=blood_transfusion,australian sampling_seed=0
 
 bench: $(STAMP)
 	$(PY) experiments/bench_evaluation.py

@@ -23,7 +23,7 @@ builder            experiment read               outputs (under ``<out>``)
 ``--experiment NAME`` builds what applies to the records of one experiment (e.g. ``smoke``)
 instead, into ``<out>/experiments/NAME/``, labelled as not the paper's setting: Table 1,
 the formulas of all three SR methods and the landscapes at the experiment's own sample size
-(its largest n) and parsimony (1e-4 if present, else its most common one); the sample-size
+(its largest n) and parsimony (Table 1's if it has it, else its smallest), both from its preset; the sample-size
 figures only if it has several n, the parsimony figures only if it has several parsimony
 values; for ``pdp``, the PD formulas and Fig. 6b/7. What does not apply is reported as such.
 ``<out>/experiments/NAME/README.md`` states the setting used.

@@ -4,7 +4,7 @@ Usage::
 
     python -m analysis.formulas [--store results/store] [--out results/analysis]
                                 [--experiment table1] [--method sr_bo_gp|sr_random|sr_bo|all]
-                                [--n-samples 140] [--parsimony 1e-4] [--no-trees]
+                                [--n-samples N] [--parsimony P] [--no-trees] [KEY=VALUE ...]
     python -m analysis.formulas --formula "0.078*exp((alpha/batch_size)**0.25)" \\
                                 --hyperparameters alpha,batch_size [--out DIR]
 

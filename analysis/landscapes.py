@@ -4,7 +4,7 @@ Usage::
 
     python -m analysis.landscapes [--store results/store] [--cache results/cache] [--out results/analysis]
                                   [--experiment table1] [--seed S|all] [--n N|all]
-                                  [--parsimony 1e-4] [--resolution 0]
+                                  [--parsimony P] [--resolution 0] [KEY=VALUE ...]
 
 For every (model, dataset, protocol) in the experiment's ok records, at one sampling seed
 (``--seed``; default: the smallest seed of that cell) and one sample size (``--n``; default: the
@@ -222,6 +222,32 @@ def _formula_values(formula: str, names: list[str], X: np.ndarray) -> np.ndarray
     return np.asarray(formula_predict(formula, names, X), dtype=float)
 
 
+def named_by_records(sub: pd.DataFrame, cache: Path, tests: list[TestGrid], runs: list[tuple[Path, Any]],
+                     ) -> tuple[list[TestGrid], list[tuple[Path, Any]], list[str]]:
+    """Keep the test set and BO run the records name (their ``artefacts``) when the cache has them.
+
+    Records made by this version of symexp say which cache files they were computed from; older or
+    hand-made ones do not, and then :func:`choose_sources` picks the pair that reproduces them."""
+    named: dict[str, set[Path]] = {"test_set": set(), "bo_run": set()}
+    for arts in sub.get("artefacts", pd.Series(dtype=object)).dropna():
+        if isinstance(arts, dict):
+            for kind in named:
+                if arts.get(kind):
+                    named[kind].add((cache / arts[kind]).resolve())
+    notes = []
+    if len(named["test_set"]) == 1:
+        keep = [t for t in tests if t.path.resolve() in named["test_set"]]
+        if keep:
+            tests = keep
+            notes.append("test set: the file the records name")
+    if len(named["bo_run"]) == 1:
+        keep = [r for r in runs if r[0].resolve() in named["bo_run"]]
+        if keep:
+            runs = keep
+            notes.append("BO run: the file the records name")
+    return tests, runs, notes
+
+
 def choose_sources(tests: list[TestGrid], runs: list[tuple[Path, Any]], n: int, gp_record: pd.Series | None,
                    sr_records: dict[str, pd.Series], names: list[str]) -> tuple[TestGrid | None, tuple | None, list[str]]:
     """The (test set, BO run) pair that best reproduces the records; notes say how it was chosen."""
@@ -326,6 +352,8 @@ def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, pr
     tests, notes_t = find_test_sets(cache, model, dataset, protocol, names)
     runs, notes_r = find_bo_runs(cache, model, dataset, protocol, seed, n, names)
     ls.notes += notes_t + notes_r
+    tests, runs, notes_n = named_by_records(sub, cache, tests, runs)
+    ls.notes += notes_n
     test, run_pair, notes_c = choose_sources(tests, runs, n, gp_record, sr_records, names)
     ls.notes += notes_c
     ls.test = test

@@ -3,7 +3,7 @@
 Usage::
 
     python -m analysis.pdp_figures [--store results/store] [--cache results/cache] [--out results/analysis]
-                                   [--experiment pdp] [--parsimony 1e-4]
+                                   [--experiment pdp] [--parsimony P] [KEY=VALUE ...]
 
 Experiment ``pdp`` writes, per (model, dataset, protocol, sampling seed, n), a PD artefact
 ``<cache>/pdp/<slug(bench key)>/seed<S>-n<N>-<hash>.json`` with ``benchmark``, ``model``,

@@ -3,7 +3,7 @@
 Usage::
 
     python -m analysis.table1 [--store results/store] [--out results/analysis]
-                              [--experiment table1] [--n-samples 140] [--parsimony 1e-4]
+                              [--experiment table1] [--n-samples N] [--parsimony P] [KEY=VALUE ...]
 
 Reads the records of the ``table1`` preset's view (its n and parsimony come from
 ``conf/experiment/table1.yaml``: n = 140, parsimony 1e-4) with status ``ok``. Fits stopped by the

@@ -72,8 +72,10 @@ def main() -> None:
               f"population {args.population}, {args.generations} generations ==")
         times = {}
         for n_jobs in (1, 2):
+            # A store of its own: records are content-addressed, so the second run would find the
+            # first one's records (n_jobs is not part of a record's identity) and fit nothing.
             cell = dataclasses.replace(spec(tmp, "random", n_jobs, args, f"j{n_jobs}"), n_samples=sizes,
-                                       sr_seeds=(0, 3, 6), parsimony=(1e-4,))
+                                       sr_seeds=(0, 3, 6), parsimony=(1e-4,), store_dir=tmp / f"store-j{n_jobs}")
             rep = run_cell(cell, log=quiet)
             times[n_jobs] = rep.timings["sr_total"]["wall_s"]
             fit_cpu = sum(json.loads(p.read_text())["timings"]["sr_fit"]["wall_s"] for p in rep.written)

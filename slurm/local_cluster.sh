@@ -369,6 +369,7 @@ start_slurmctld() {
     stop_pidfile slurmctld "$RUN/slurmctld.pid" slurmctld
     # Job state is kept across stop/start on purpose: job ids must keep increasing, because the
     # accounting database (same state dir) remembers every old job id.
+    CTLD_FRESH=1
     setsid slurmctld -i </dev/null >>"$LOG/slurmctld.out" 2>&1 ||
         fail "slurmctld did not start" "$LOG/slurmctld.log" "$LOG/slurmctld.out"
     wait_daemon "$TIMEOUT" "$RUN/slurmctld.pid" slurmctld ctld_answers ||
@@ -419,8 +420,13 @@ cmd_start() {
     start_mariadb
     start_slurmdbd
     register_accounting
+    CTLD_FRESH=0
     start_slurmctld
     start_slurmd
+    # slurmctld recovers the jobs of its last life from the state dir. On this throw-away cluster
+    # their submitters are gone (a killed test run, a stopped machine): left in the queue they would
+    # hold the node's CPUs and every new job would wait behind them.
+    if [[ $CTLD_FRESH == 1 ]]; then end_jobs "jobs recovered from an earlier run of this cluster"; fi
     say "cluster '$CLUSTER' up in $((SECONDS - t0)) s: partition '$PARTITION', node $(hostname -s) $(node_state)"
     sinfo
 }
@@ -430,10 +436,10 @@ cmd_start() {
 # drained with "Kill task failed").
 end_jobs() {
     alive "$RUN/slurmctld.pid" slurmctld && alive "$RUN/slurmd.pid" slurmd || return 0
-    local jobs
+    local jobs what=${1:-jobs still in the queue}
     jobs=$(squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ') || return 0
     [[ -n ${jobs// /} ]] || return 0
-    say "cancelling jobs still in the queue: $jobs"
+    say "cancelling $what: $jobs"
     # shellcheck disable=SC2086
     scancel $jobs 2>/dev/null || true
     wait_for 60 no_jobs_left || say "jobs still ending after 60 s: $(squeue -h -o '%A:%T' | tr '\n' ' ')"

@@ -180,6 +180,10 @@ def test_landscape_picks_the_test_set_that_reproduces_the_records(pipeline, tmp_
     fake_path = real.with_name(real.name.replace("-grid4-", "-grid3-"))
     fake_path.write_text(json.dumps(fake))
     ls = landscapes.landscape_data(_cell(store), cache2, "synthetic", "synthetic", "hpobench", 0, 10)
+    assert ls.test.path == real and "test set: the file the records name" in ls.notes
+    # records that do not name their files (older ones): the pair that reproduces them is taken
+    anonymous = _cell(store).assign(artefacts=None)
+    ls = landscapes.landscape_data(anonymous, cache2, "synthetic", "synthetic", "hpobench", 0, 10)
     assert ls.test.path == real
     assert any("took the pair that reproduces the records best" in n for n in ls.notes)
 

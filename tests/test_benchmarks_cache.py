@@ -45,17 +45,19 @@ def test_cache_hits_without_retraining(data_dir, tmp_path):
     assert path.is_relative_to(tmp_path / "lr" / "blood_transfusion" / "hpobench")
 
 
-def test_reader_ignores_temporary_and_damaged_files(tmp_path):
+def test_reader_ignores_temporary_and_damaged_files(tmp_path, capsys):
     cache = EvaluationCache(tmp_path, "synthetic/synthetic/hpobench/abc")
     eid = entry_id(cache.bench_key, "hpobench", {}, {"x": 1.0, "y": 0.5}, 0)
     shard = cache.path(eid).parent
     shard.mkdir(parents=True)
     (shard / f".tmp-{eid}.json").write_text('{"cost": 0.3')  # a torn temporary file
     assert cache.get(eid) is None and list(cache.entries()) == []
-    cache.path(eid).write_text("not json")  # damaged: recomputed and overwritten
+    cache.path(eid).write_text("not json")  # damaged: set aside, named, recomputed
     cost, computed = cache.get_or_compute(eid, {"seed": 0}, lambda: (0.25, 0.0))
     assert (cost, computed) == (0.25, True)
     assert json.loads(cache.path(eid).read_text())["cost"] == 0.25
+    (aside,) = (shard / ".damaged").iterdir()
+    assert aside.read_text() == "not json" and str(cache.path(eid)) in capsys.readouterr().err
     fresh = EvaluationCache(tmp_path, cache.bench_key)
     assert fresh.get(eid) == 0.25
     assert [e["cost"] for e in fresh.entries()] == [0.25]

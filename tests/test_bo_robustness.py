@@ -366,7 +366,7 @@ def test_paper_scale_bo_on_the_synthetic_benchmark(tmp_path):
     """200 trials at the paper's settings (conf/bo/paper.yaml, smac 2.0.0 selection) end to end:
     every snapshot reproduces SMAC's model bitwise and a checkpointed run leaves nothing behind."""
     from symexp.benchmarks import make_benchmark
-    from symexp.pipeline import TolerantObjective
+    from symexp.pipeline.training import TolerantObjective
 
     bench = make_benchmark("synthetic", "synthetic", "hpobench")
     settings = BOSettings.from_json(PAPER_BO)

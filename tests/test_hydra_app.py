@@ -137,3 +137,38 @@ def test_presets_share_records_through_their_views(data_dir):
     assert {(k.method, k.n_samples, k.parsimony) for k in shared} == {
         ("sr_bo_gp", 200, 1e-4), ("gp_baseline", 200, None), ("linear_regression", 200, None)}
     assert len(shared) == 5 * (3 + 2) and len(parsimony.keys) == 5 * (3 * 12 + 2)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_job_leaves_no_partial_record_and_no_worker(tmp_path, signame):
+    """A job stopped by SIGTERM (scancel, a time limit) says so; one killed outright cannot, but in
+    both cases nothing is half-written and no worker process goes on computing for nobody."""
+    import signal
+    import time
+
+    env = dict(os.environ, SYMEXP_STORE=str(tmp_path / "store"), SYMEXP_CACHE=str(tmp_path / "cache"))
+    slow = [a for a in TINY if not a.startswith(("sr.population_size", "sr.generations", "n_jobs"))]
+    proc = subprocess.Popen([sys.executable, str(RUN), "experiment=smoke", "mode=random", *slow,
+                             "sr.population_size=3000", "sr.generations=20", "n_jobs=2"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if "symbolic regression:" in line:
+                break
+        time.sleep(1.0)  # inside the fits
+        import psutil
+
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers  # the SR fits run in worker processes
+        proc.send_signal(getattr(signal, signame))
+        assert proc.wait(timeout=60) != 0
+    finally:
+        proc.kill()
+    status = json.loads((tmp_path / "results/runs/smoke/synthetic-synthetic-random-seed0/job_status.json").read_text())
+    assert status["state"] == ("interrupted" if signame == "SIGTERM" else "running")  # status.py: no longer running
+    from symexp.store import RecordStore
+
+    assert RecordStore(tmp_path / "store").iter_paths() == []
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == []

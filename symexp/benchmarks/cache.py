@@ -10,8 +10,8 @@ An entry holds the key fields, the cost and the fit time. Entries are written at
 ``.tmp-*`` file that :meth:`EvaluationCache.entries` ignores. A missing entry is computed under
 a per-entry file lock (``<id>.json.lock``, as in :func:`symexp.store.once.compute_once`): two processes that need the same
 missing entry train it once, the second one waits and reads it. Failures are never cached: the
-computation raises and nothing is written. An unreadable entry (damaged by hand) counts as
-missing and is overwritten.
+computation raises and nothing is written. An unreadable entry (damaged by hand, a full disk)
+counts as missing: it is set aside into ``.damaged/`` (and named on stderr), then recomputed.
 
 Each cache object also keeps the costs it has seen in memory, so a process reads a file at most
 once. ``root=None`` keeps the in-memory layer only.
@@ -29,7 +29,7 @@ from typing import Any
 from filelock import FileLock
 
 from symexp.store.atomic import TMP_PREFIX, atomic_write_json
-from symexp.store.once import lock_path
+from symexp.store.once import lock_path, read_checked, set_aside
 from symexp.seeding import stable_hash
 
 ENTRY_VERSION = 1
@@ -70,13 +70,15 @@ class EvaluationCache:
             return cost
         return self._read(eid)
 
-    def _read(self, eid: str) -> float | None:
-        try:
-            with open(self.path(eid), encoding="utf-8") as fh:
-                entry = json.load(fh)
-        except (FileNotFoundError, ValueError):  # absent, or unreadable: recompute
+    def _read(self, eid: str, set_aside_damaged: bool = False) -> float | None:
+        """The stored cost, or ``None`` when absent or damaged; a damaged entry is set aside
+        (named on stderr, kept in ``.damaged/``) when ``set_aside_damaged`` (under the entry's lock)."""
+        entry, problem = read_checked(self.path(eid), lambda e: None if _entry_cost(e) is not None else "no finite cost")
+        if problem is not None:
+            if set_aside_damaged:
+                set_aside(self.path(eid), problem)
             return None
-        cost = _entry_cost(entry)
+        cost = None if entry is None else _entry_cost(entry)
         if cost is not None:
             self._memory[eid] = cost
         return cost
@@ -99,7 +101,7 @@ class EvaluationCache:
         path = self.path(eid)
         path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(lock_path(path))):
-            cost = self._read(eid)  # another process may have finished while we waited
+            cost = self._read(eid, set_aside_damaged=True)  # another process may have finished while we waited
             if cost is not None:
                 return cost, False
             cost, seconds = compute()

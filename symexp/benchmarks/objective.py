@@ -169,7 +169,8 @@ class Benchmark:
         """Costs of ``configs`` (shape ``(len(configs),)``); cache misses run in parallel.
 
         ``seeds``: one int for all configurations, or a sequence paired with ``configs``.
-        ``n_jobs``: worker processes (joblib loky) for the misses; ``-1`` = all cores.
+        ``n_jobs``: worker processes for the misses (:mod:`symexp.parallel`: they die with this
+        process); ``-1`` = all cores.
         ``on_error``: ``"raise"`` raises the first :class:`EvaluationError` after every other
         evaluation has finished (and been cached); ``"nan"`` returns NaN for failed ones.
         Everything is validated before any work.
@@ -204,18 +205,11 @@ class Benchmark:
 
         errors: dict[str, EvaluationError] = {}
         if misses:
-            n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
-            n_workers = min(n_workers, len(misses))
-            items = list(misses.items())
-            if n_workers <= 1:
-                results = [_run_one(self, eid, full, seed) for eid, (full, seed) in items]
-            else:
-                from joblib import Parallel, delayed  # noqa: PLC0415
+            from symexp.parallel import imap_unordered  # noqa: PLC0415
 
-                results = Parallel(n_jobs=n_workers, backend="loky")(
-                    delayed(_run_one)(self, eid, full, seed) for eid, (full, seed) in items
-                )
-            for eid, cost, trained, error in results:
+            n_workers = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+            tasks = [(self, eid, full, seed) for eid, (full, seed) in misses.items()]
+            for eid, cost, trained, error in imap_unordered(_run_one, tasks, n_workers):
                 self._n_trainings += int(trained)
                 if error is not None:
                     errors[eid] = error
@@ -267,7 +261,7 @@ class Benchmark:
 
 
 def _run_one(bench: Benchmark, eid: str, full: dict[str, Any], seed: int):
-    """One cache miss (in this process or a joblib worker): ``(eid, cost, trained, error)``."""
+    """One cache miss (in this process or a worker process): ``(eid, cost, trained, error)``."""
     try:
         cost, trained = bench._cache.get_or_compute(eid, bench._entry_fields(full, seed), bench._trainer(full, seed))
     except EvaluationError as e:

@@ -130,7 +130,7 @@ def prepare(raw: RawData, info: DatasetInfo) -> PreparedData:
     )
 
 
-# A process-wide cache so that many benchmark objects (and the tasks a joblib worker runs one
+# A process-wide cache so that many benchmark objects (and the tasks a worker process runs one
 # after the other) load and preprocess a dataset once. Keyed by where the data comes from; for
 # a CSV also by its size and modification time, so an edited file is re-read.
 _PREPARED: dict[tuple, PreparedData] = {}

@@ -28,9 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from joblib import Parallel, delayed
-
 from symexp.baselines import LinearBaseline, rmse
+from symexp.parallel import imap_unordered
 from symexp.pipeline.fit import fit_symbolic
 from symexp.pipeline.plan import cell_id, planned_keys
 from symexp.pipeline.spec import CellSpec, validate_spec
@@ -192,14 +191,11 @@ def _compute(spec: CellSpec, bench, store: RecordStore, todo: list[RecordKey], c
         return
     log(f"  symbolic regression: {len(sr_keys)} fits on {min(spec.n_jobs, len(sr_keys))} process(es)")
     with Stopwatch(timings, "sr_total"):
-        jobs = (
-            delayed(_indexed)(j, fit_symbolic, spec.sr, k.sr_seed, k.parsimony, sets[k.n_samples].names,
-                              sets[k.n_samples].log_features, sets[k.n_samples].X, sets[k.n_samples].y,
-                              sets[k.n_samples].X_test, sets[k.n_samples].y_test)
-            for j, k in enumerate(sr_keys)
-        )
-        results = Parallel(n_jobs=min(spec.n_jobs, len(sr_keys)), return_as="generator_unordered")(jobs)
-        for i, (j, fields) in enumerate(results, start=1):
+        tasks = [(j, fit_symbolic, spec.sr, k.sr_seed, k.parsimony, sets[k.n_samples].names,
+                  sets[k.n_samples].log_features, sets[k.n_samples].X, sets[k.n_samples].y,
+                  sets[k.n_samples].X_test, sets[k.n_samples].y_test)
+                 for j, k in enumerate(sr_keys)]
+        for i, (j, fields) in enumerate(imap_unordered(_indexed, tasks, spec.n_jobs), start=1):
             key = sr_keys[j]
             write(key, fields)
             timed_out = "  [stopped by the time limit]" if fields.get("sr_timed_out") else ""

@@ -160,6 +160,10 @@ def _record_snapshot(store: Path) -> dict[str, dict]:
     return out
 
 
+# Slow (about 20 s CPU: two fresh interpreters run three cells each). The fast suite keeps the
+# cross-process, cross-hash-seed check at the cost level (test_benchmarks.py::
+# test_costs_bitwise_identical_across_processes) and the in-process determinism tests.
+@pytest.mark.slow
 def test_same_seed_same_records_in_two_processes(tmp_path):
     """Two fresh processes with different hash seeds and separate caches: identical records."""
     code = f"""

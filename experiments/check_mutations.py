@@ -219,7 +219,9 @@ def check_one(m: Mutation, copy: Path, full_suite_parallel: bool) -> Outcome:
         stages = (("listed tests", m.tests, False), ("fast suite", ["tests"], full_suite_parallel))
         for stage, targets, parallel in stages:
             rc, output = run_pytest(copy, targets, parallel)
-            if rc == 1:
+            # -x under xdist ends with "Interrupted: stopping after 1 failures", exit status 2
+            stopped = rc == 2 and "stopping after" in output and re.search(r"^FAILED ", output, re.M)
+            if rc == 1 or stopped:
                 return Outcome(m, "killed", first_failure(output), stage, time.perf_counter() - t0, output)
             if rc != 0:
                 return Outcome(m, "error", f"pytest exit status {rc}", stage, time.perf_counter() - t0, output)

@@ -62,6 +62,13 @@ paper-subset-bo-selection: $(STAMP)
 	$(PY) experiments/compare_bo_selection.py --store $(PAPER_SUBSET_STORE) --native-store $(PAPER_SUBSET_NATIVE) \
 		model=lr dataset=blood_transfusion,australian sampling_seed=0
 
+# Mutation check of the protocol facts: every one-line change of tests/mutations.yaml, applied to
+# a scratch copy of the tracked files, must make the fast suite fail (killed); a survivor is a fact
+# no fast test pins. Exit status 0 only if all are killed. JOBS=2 checks two changes at a time.
+.PHONY: mutation-check
+mutation-check: $(STAMP)
+	$(PY) experiments/check_mutations.py $(if $(JOBS),--jobs $(JOBS))
+
 bench: $(STAMP)
 	$(PY) experiments/bench_evaluation.py
 

@@ -53,20 +53,29 @@ def test_table1_preset_is_the_paper_grid():
     assert cfg.sr.population_size == 5000 and cfg.sr.generations == 20 and cfg.sr.time_limit_s == 900
 
 
+# Each case starts the app (a few seconds). The slow ones repeat an error kind another case here
+# already runs through the app; their messages are pinned in-process elsewhere: test_pipeline.py::
+# test_bad_input_fails_before_any_compute (model, mode, n_samples, parsimony), test_benchmarks.py::
+# test_bad_inputs (dataset), test_status.py::test_bad_override_is_one_line (setting, experiment).
+SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("model=lasso", "unknown model 'lasso'"),
-        ("mode=grid", "unknown mode 'grid'"),
-        ("n_samples=[500]", "larger than the BO budget"),
-        ("parsimony=[0]", "parsimony must be > 0"),
-        ("dataset=iris", "unknown dataset 'iris'"),
+        pytest.param("model=lasso", "unknown model 'lasso'", marks=SLOW),
+        pytest.param("mode=grid", "unknown mode 'grid'", marks=SLOW),
+        pytest.param("n_samples=[500]", "larger than the BO budget", marks=SLOW),
+        pytest.param("parsimony=[0]", "parsimony must be > 0", marks=SLOW),
+        pytest.param("dataset=iris", "unknown dataset 'iris'", marks=SLOW),
         ("sampling_seed=abc", "sampling_seed must be an integer, got 'abc'"),
         ("sampling_seed=-1", "sampling_seed must be an integer in [0, 2147483647), got -1"),
         ("n_samples=[1.5]", "n_samples must be a list of integers, got [1.5]"),
         ("n_samples=[1]", "n_samples must be integers >= 2"),
-        ("sr.populaton_size=10", "unknown setting 'sr.populaton_size'; valid keys of sr: engine"),
-        ("experiment=bogus", "unknown experiment 'bogus'; valid: parsimony, pdp, sample_size, smoke, table1"),
+        pytest.param("sr.populaton_size=10", "unknown setting 'sr.populaton_size'; valid keys of sr: engine",
+                     marks=SLOW),
+        pytest.param("experiment=bogus", "unknown experiment 'bogus'; valid: parsimony, pdp, sample_size, smoke, table1",
+                     marks=SLOW),
         ("mode=bo,random", "a sweep needs --multirun"),
     ],
 )

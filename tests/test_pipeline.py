@@ -54,7 +54,11 @@ def keys_of(spec: CellSpec):
     return planned_keys(spec, validate_spec(spec, check_dirs=False))
 
 
-@pytest.mark.parametrize("mode", ["bo", "random", "bo_gp"])
+# bo and bo_gp are slow (a SMAC run each): their records are pinned fast by test_protocol_pipeline.py
+# (Table-1 cells of every mode) and real SMAC cells run in test_partial_cell_recomputes_only_missing_records,
+# test_test_set_is_shared_between_modes and test_status.py::test_relaunch_runs_only_what_is_not_done.
+@pytest.mark.parametrize("mode", [pytest.param("bo", marks=pytest.mark.slow), "random",
+                                  pytest.param("bo_gp", marks=pytest.mark.slow)])
 def test_each_mode_writes_its_records(tmp_path, mode):
     spec = tiny_spec(tmp_path, mode)
     report = run_cell(spec, log=quiet)
@@ -156,6 +160,10 @@ def _record_snapshot(store: Path) -> dict[str, dict]:
     return out
 
 
+# Slow (about 20 s CPU: two fresh interpreters run three cells each). The fast suite keeps the
+# cross-process, cross-hash-seed check at the cost level (test_benchmarks.py::
+# test_costs_bitwise_identical_across_processes) and the in-process determinism tests.
+@pytest.mark.slow
 def test_same_seed_same_records_in_two_processes(tmp_path):
     """Two fresh processes with different hash seeds and separate caches: identical records."""
     code = f"""

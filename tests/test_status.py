@@ -119,6 +119,10 @@ def test_relaunch_in_the_shared_layout_plans_only_what_is_not_done(workdir, caps
     assert "random_chunk" not in out and "array fits_random" not in out  # the random cell is done
 
 
+# Slow (about 15 s CPU: runs the smoke preset, then two relaunched cells). The fast suite keeps
+# which cells a relaunch picks (test_relaunch_works_with_any_fixed_overrides, dry run) and that a
+# done record is not recomputed (test_pipeline.py::test_partial_cell_recomputes_only_missing_records).
+@pytest.mark.slow
 def test_relaunch_runs_only_what_is_not_done(workdir, capsys):
     assert run_app([*SMOKE, "mode=random"], workdir).returncode == 0
     before = {p: p.stat().st_mtime_ns for p in RecordStore(workdir / "store").iter_paths()}

@@ -157,7 +157,8 @@ def test_a_failed_record_is_recomputed_unless_kept(tmp_path):
     assert redone.written == [path] and json.loads(path.read_text())["status"] == "ok"
 
 
-@pytest.mark.parametrize("artefact", ["testsets", pytest.param("bo", marks=pytest.mark.slow)])  # bo: > 20 s
+# "bo" is slow (two SMAC runs); the set-aside-and-recompute path (compute_once) is the same for both.
+@pytest.mark.parametrize("artefact", ["testsets", pytest.param("bo", marks=pytest.mark.slow)])
 def test_a_damaged_cache_artefact_is_named_set_aside_and_recomputed(tmp_path, artefact):
     spec = tiny_spec(tmp_path, "bo", n_samples=(8,), sr_seeds=(0,))
     run_cell(spec, log=quiet)

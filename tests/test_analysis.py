@@ -352,7 +352,7 @@ def test_build_all_on_empty_store(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "analysis.build_all", "--store", str(empty), "--out", str(out),
                            "--cache", str(tmp_path / "cache")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     for name in ("table1", "sample_size", "parsimony", "formulas", "landscapes", "pdp_formulas", "pdp_figures"):

@@ -570,7 +570,7 @@ def test_bad_optuna_inputs(tmp_path, optuna_storage, capsys):
 def test_cli_entry_point_has_no_traceback(tmp_path):
     """The installed command (a fresh process) prints one line and exits 2 on a user error."""
     proc = subprocess.run([sys.executable, "-m", "symexp.cli", "explain", str(tmp_path / "nope.csv")],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("symexp: error:") and len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr

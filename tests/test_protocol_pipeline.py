@@ -118,7 +118,7 @@ def cells(tmp_path_factory):
                    lambda self, full, seed: (real_train(self, full, seed)[0] + EVAL_SEED_SHIFT * seed**2, 0.0))
         runs = {}
 
-        def fake_load_or_run_bo(spec, bench, log):
+        def fake_load_or_run_bo(spec, bench, log, **_kwargs):
             run = runs.setdefault("run", fake_bo_run(bench.space, spec.bo, spec.sampling_seed))
             return run, 0, spec.cache_dir / "bo" / "prepared.json"
 

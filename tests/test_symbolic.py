@@ -486,6 +486,28 @@ def test_exact_form_too_slow_to_build_falls_back_to_plain_operations():
     assert normal.note is None or "dropped" not in normal.note
 
 
+def test_sympy_failure_inside_a_guard_falls_back_to_plain_operations():
+    """A program found by a paper-scale fit (rf / australian, random, SR seed 3): building the
+    guard of its log(log(...)) makes SymPy's Piecewise compare nan and raise ValueError. That
+    is SymPy's limit, not a failed fit: the formula is kept without guards, with a note."""
+    from symexp.symbolic.convert import convert_program
+
+    program = ("mul(abs(mul(-0.825, cos(sub(-0.568, 0.884)))), exp(div(add(abs(exp(div(log(log(exp(div("
+               "exp(0.033), add(log(add(X0, X1)), sin(X1)))))), exp(add(add(X0, X1), X1))))), X0), "
+               "exp(add(X0, X1)))))")
+    X = np.column_stack([np.arange(1.0, 51.0), np.linspace(0.0, 1.0, 50)])
+    conv = convert_program(program, ["max_depth", "max_features"], X=X)
+    assert "SymPy raised ValueError" in conv.note and not conv.expression.has(sp.Piecewise)
+    names = ["max_depth", "max_features"]
+    with np.errstate(all="ignore"):  # the program itself, as gplearn executes it
+        want = _Program.execute(_FakeProgram(parse_program(program, names)), X)
+    # Without guards the formula is the program wherever no guard acts: here max_depth 2..10 (at
+    # max_depth 1, max_features 0 a protected division by log(1) = 0 acts; above ~11 the exp cap).
+    inside = slice(1, 10)
+    assert close(formula_predict(conv.unrounded, names, X[inside]), want[inside])
+    assert not np.isfinite(formula_predict(conv.unrounded, names, X[:1])).all()  # where the guard acted
+
+
 # ----------------------------------------------------------------------------------------------
 # the paper's complexity (symexp.symbolic.paper_complexity)
 # ----------------------------------------------------------------------------------------------

@@ -482,11 +482,15 @@ def convert_program(program, feature_names: Sequence[str], n_decimals: int | Non
         # Piecewise are folded and solved as inequalities): same budget as simplify.
         exact = _with_alarm(lambda: _build(nodes, real_leaves, None, exp_cap), simplify_timeout_s)
         on_data = _with_alarm(lambda: _build(nodes, leaves, Xp, exp_cap), simplify_timeout_s)
-    except _SimplifyTimeout:
+    except (_SimplifyTimeout, ValueError, TypeError, ZeroDivisionError, RecursionError) as exc:
+        # Too slow, or a SymPy failure inside a guard's condition (e.g. Piecewise's logic
+        # simplification substituting 0 into log(log(...)) and comparing nan): the fitted program
+        # is fine, only its guarded closed form cannot be had. Keep the unguarded form.
         exact = _build(nodes, real_leaves, None, exp_cap, plain=True)
         on_data = _build(nodes, leaves, Xp, exp_cap, plain=True)
-        note = (f"guards of protected operations dropped: building them took more than {simplify_timeout_s:g} s "
-                "(predictions use the gplearn program)")
+        why = (f"building them took more than {simplify_timeout_s:g} s" if isinstance(exc, _SimplifyTimeout)
+               else f"SymPy raised {type(exc).__name__} building them")
+        note = f"guards of protected operations dropped: {why} (predictions use the gplearn program)"
         simplify = False
     unrounded = on_data
     if note is not None:

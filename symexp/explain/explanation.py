@@ -16,11 +16,11 @@ import numpy as np
 
 from symexp.errors import SymexpError, unknown_choice
 from symexp.explain.formula import FUNCTION_MEANINGS, UNITS, Variables, functions_used, guard_notes
-from symexp.explain.front import R2_TOLERANCE, accuracy_choice, elbow_index, pareto_front
+from symexp.explain.front import R2_TOLERANCE, accuracy_choice, dedupe, elbow_index, pareto_front
 from symexp.explain.quality import Reference, fit_stats, score, warnings_for
 from symexp.explain.readers import RunData, check_run, read_run
 from symexp.explain.defaults import DEFAULTS, ENGINES
-from symexp.explain.search import Formula, dedupe, search
+from symexp.explain.search import Formula, search
 from symexp.explain.surrogate import GPSurrogate, cross_validated_predictions
 from symexp.seeding import derive_seed
 from symexp.space import Numerical, SearchSpace

@@ -194,20 +194,9 @@ def log10_powers(expr: sp.Expr) -> sp.Expr:
 def predict(expr: sp.Expr, names: Sequence[str], X: np.ndarray) -> np.ndarray:
     """``expr`` (free symbols named from ``names``) on raw configurations ``X`` (m, k) -> (m,);
     NaN where it is undefined."""
-    from symexp.symbolic.convert import _printer
+    from symexp.symbolic.convert import formula_predict
 
-    X = np.asarray(X, dtype=float)
-    by_name = {s.name: s for s in expr.free_symbols}
-    extra = sorted(n for n in by_name if n not in names)
-    if extra:
-        raise SymexpError(f"formula uses unknown symbol(s) {', '.join(extra)}; valid: {', '.join(names)}")
-    args = [by_name.get(n, sp.Symbol(n)) for n in names]
-    fn = sp.lambdify(args, expr, modules="numpy", dummify=True, printer=_printer())
-    with np.errstate(all="ignore"):
-        out = np.asarray(fn(*[X[:, j] for j in range(X.shape[1])]))
-    if np.iscomplexobj(out):
-        out = np.where(np.abs(out.imag) > 0, np.nan, out.real)
-    return np.array(np.broadcast_to(out.astype(float), (X.shape[0],)))
+    return formula_predict(expr, names, X)
 
 
 def round_significant(expr: sp.Expr, digits: int) -> sp.Expr:

@@ -117,8 +117,9 @@ def operon_front(X: np.ndarray, y: np.ndarray, names: Sequence[str], log_feature
     return out
 
 
-def dedupe(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Drop repeated formulas (same text), keeping the first; number the rest 0, 1, ..."""
+def dedupe(candidates: Sequence[Any]) -> list[Any]:
+    """Drop repeated formulas (same ``.formula`` text), keeping the first; number the rest 0, 1, ...
+    (``.id``). Works for :class:`Candidate` and :class:`symexp.explain.search.Formula` alike."""
     seen: set[str] = set()
     out = []
     for c in candidates:

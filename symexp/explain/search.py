@@ -152,17 +152,3 @@ def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variabl
                 out.append(Formula("gplearn", int(seed), p, expr, ops, seconds, bool(est.timed_out_), est.program_,
                                    note=note))
     return out
-
-
-def dedupe(formulas: Sequence[Formula]) -> list[Formula]:
-    """Drop repeated formulas (same printed text), keeping the first; number them 0, 1, ..."""
-    seen: set[str] = set()
-    out = []
-    for f in formulas:
-        if f.formula in seen:
-            continue
-        seen.add(f.formula)
-        out.append(f)
-    for i, f in enumerate(out):
-        f.id = i
-    return out

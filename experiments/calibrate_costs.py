@@ -51,6 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from experiments.bench_sr_overhead import landscape  # noqa: E402,F401 - the same SR landscape (also used by the fit script below)
 from symexp.benchmarks import make_benchmark  # noqa: E402
 from symexp.benchmarks.cache import entry_id  # noqa: E402
 
@@ -110,16 +111,6 @@ def cmd_evals(args) -> None:
               f"{m['wall_s']:>8.2f} {m['fit_wall_s']:>10.3f}", flush=True)
     if args.out:
         Path(args.out).write_text(json.dumps(out, indent=1))
-
-
-def landscape(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A smooth 2-D cost-like surface over log-scaled C and gamma (as in bench_sr_overhead.py)."""
-    rng = np.random.default_rng(seed)
-    X = np.column_stack([np.exp(rng.uniform(np.log(2**-10), np.log(2**10), n)),
-                         np.exp(rng.uniform(np.log(2**-10), np.log(2**10), n))])
-    u, v = np.log(X[:, 0]) / 7, np.log(X[:, 1]) / 7
-    y = 0.15 + 0.1 * (u - 0.5) ** 2 + 0.2 / (1 + np.exp(-3 * v)) + 0.005 * rng.normal(size=n)
-    return X, y
 
 
 def _one_fit(points: int, seed: int, population: int, generations: int) -> dict:

@@ -117,8 +117,14 @@ if __name__ == "__main__":
     except SymexpError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         sys.exit(2)
-    if views and (views[0].cluster or {}).get("layout") in WORK_ITEM_LAYOUTS:
-        from experiments.cluster_launch import main as launch_main
+    try:
+        if views and (views[0].cluster or {}).get("layout") in WORK_ITEM_LAYOUTS:
+            from experiments.cluster_launch import main as launch_main
 
-        sys.exit(launch_main([a for a in sys.argv[1:] if "=" in a and not a.startswith("-")], views=views))
-    main()
+            sys.exit(launch_main([a for a in sys.argv[1:] if "=" in a and not a.startswith("-")], views=views))
+        main()
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the job already says "interrupted"; no traceback
+        why = str(exc) or "Ctrl-C"
+        print(f"interrupted ({why}): finished records are kept; the same command continues where this stopped",
+              file=sys.stderr, flush=True)
+        sys.exit(130)

@@ -162,8 +162,12 @@ def test_a_stopped_job_leaves_no_partial_record_and_no_worker(tmp_path, signame)
         assert workers  # the SR fits run in worker processes
         proc.send_signal(getattr(signal, signame))
         assert proc.wait(timeout=60) != 0
+        rest = proc.stdout.read()
     finally:
         proc.kill()
+    if signame == "SIGTERM":  # one line that says what happened, no traceback
+        assert proc.returncode == 130 and "Traceback" not in rest
+        assert "interrupted (signal 15): finished records are kept" in rest
     status = json.loads((tmp_path / "results/runs/smoke/synthetic-synthetic-random-seed0/job_status.json").read_text())
     assert status["state"] == ("interrupted" if signame == "SIGTERM" else "running")  # status.py: no longer running
     from symexp.store import RecordStore

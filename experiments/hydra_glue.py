@@ -345,17 +345,17 @@ def layout_settings(cluster: dict[str, Any], nodes: int | None = None):
         cpus = default_n_jobs()
         return LayoutSettings(layout="cell", cpus_per_node=cpus, nodes=1, cell_cpus=cpus, task_cpus=1,
                               startup_s=TASK_STARTUP_S)
-    cpus_per_node = cluster.get("cpus_per_node", cluster.get("cpus_per_task", 64))
+    # Only the keys the cluster group sets: LayoutSettings holds the defaults (no third copy here).
+    cpus_per_node = cluster.get("cpus_per_node", cluster.get("cpus_per_task"))
     if cpus_per_node == "auto":
         cpus_per_node = default_n_jobs()
+    given = {"cpus_per_node": cpus_per_node, "task_cpus": cluster.get("task_cpus"),
+             "cell_cpus": cluster.get("cpus_per_task", cpus_per_node),
+             "chunk_seconds": cluster.get("chunk_seconds"), "array_parallelism": cluster.get("array_parallelism"),
+             "nodes": nodes if nodes is not None else cluster.get("nodes", 1)}
+    if cluster.get("task_minutes") is not None:
+        given["task_seconds"] = 60.0 * float(cluster["task_minutes"])
     try:
-        return LayoutSettings(
-            layout=layout, cpus_per_node=cpus_per_node,
-            nodes=int(nodes if nodes is not None else cluster.get("nodes", 1)),
-            task_cpus=cluster.get("task_cpus", 1), task_seconds=60.0 * float(cluster.get("task_minutes", 60)),
-            cell_cpus=cluster.get("cpus_per_task", cpus_per_node),
-            chunk_seconds=float(cluster.get("chunk_seconds", 120)),
-            array_parallelism=int(cluster.get("array_parallelism", 10**6)),
-        )
+        return LayoutSettings(layout=layout, **{k: v for k, v in given.items() if v is not None})
     except (TypeError, ValueError) as exc:
         raise SymexpError(f"bad cluster settings: {exc}") from None

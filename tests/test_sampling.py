@@ -107,6 +107,29 @@ def test_objective_the_worker_cannot_import(tmp_path, monkeypatch):
     assert not any((tmp_path / "work").iterdir())
 
 
+def test_run_bo_reports_progress(tmp_path):
+    """Progress comes out of the worker process while SMAC runs, and the same in-process.
+
+    16 trials: a line every 16 // 8 = 2 trials, each with the best cost so far."""
+    settings = BOSettings(n_trials=16, snapshot_sizes=(16,))
+    seen: dict[bool, list] = {True: [], False: []}
+    runs = {isolate: run_bo(branin, float_space(), settings, 0, tmp_path / f"w{isolate}", isolate=isolate,
+                            progress=lambda *a, isolate=isolate: seen[isolate].append(a))
+            for isolate in (True, False)}
+    for isolate, run in runs.items():  # (the two trajectories differ: the worker fixes PYTHONHASHSEED)
+        assert seen[isolate] == [(done, 16, float(np.min(run.y[:done]))) for done in range(2, 17, 2)]
+
+
+def test_progress_lines_parse_back():
+    from symexp.sampling._bo_worker import parse_progress, progress_printer
+
+    assert progress_printer(None) is None
+    assert parse_progress("symexp-progress 4 200 0.125") == (4, 200, 0.125)
+    assert parse_progress("symexp-progress 4 200 nan") == (4, 200, None)
+    for other in ("", "symexp-progress 4 200", "symexp-progress four 200 0.1", "SMAC: progress 4 200 0.1"):
+        assert parse_progress(other) is None
+
+
 @pytest.mark.parametrize("dim", [1, 2, 3, 5])
 def test_initial_design_size_matches_smac(tmp_path, dim):
     from smac import BlackBoxFacade, Scenario

@@ -9,6 +9,7 @@ benchmark. A damaged artefact is set aside and recomputed; a failure is never st
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,8 +117,14 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log, *, compute: bool = True, loc
         log(f"  BO: running SMAC ({spec.bo.n_trials} trials, seed {spec.sampling_seed}, selection {spec.bo.selection})")
         # Every finished trial is appended to a checkpoint beside the artefact: a run that dies late
         # (killed, out of time) is replayed up to there by the next job instead of starting over.
+        started = time.monotonic()
+
+        def progress(done: int, n_trials: int, best: float | None) -> None:
+            shown = "none yet" if best is None else f"{best:.4f}"
+            log(f"  BO: {done} of {n_trials} trials, best cost {shown} ({(time.monotonic() - started) / 60:.1f} min)")
+
         run = run_bo(TolerantObjective(bench), bench.space, spec.bo, spec.sampling_seed, spec.workdir / "smac",
-                     checkpoint=path.with_suffix(".checkpoint.jsonl"))
+                     checkpoint=path.with_suffix(".checkpoint.jsonl"), progress=progress)
         if run.replay and run.replay.get("replayed"):
             log(f"  BO: resumed from its checkpoint: {run.replay['replayed']} trial(s) replayed without training")
         trainings = run.objective_trainings or 0

@@ -105,6 +105,7 @@ def run_trajectory(
     checkpoint_identity: dict[str, Any] | None = None,
     on_snapshot: Callable[[Any, GPSnapshot], None] | None = None,
     on_ask: Callable[[Any, Any], None] | None = None,
+    on_trial: Callable[[int, int, float | None], None] | None = None,
 ) -> dict[str, Any]:
     """Run SMAC's BlackBoxFacade for ``n_trials`` evaluations in this process.
 
@@ -112,7 +113,9 @@ def run_trajectory(
     2.0.0's, :mod:`symexp.sampling.smac_selection`). ``checkpoint``: trial log to append to and to
     replay from (see the module docstring); ``checkpoint_identity`` (JSON-able) names the run in
     it. ``on_snapshot(smac, snapshot)`` is called right after each snapshot, ``on_ask(smac, info)``
-    after each ``ask`` (tests and benchmarks use them). Returns a JSON-able dict (see ``BORun``)
+    after each ``ask`` (tests and benchmarks use them), ``on_trial(done, n_trials, best_cost)``
+    after each told trial (progress; ``best_cost`` is ``None`` while no evaluation succeeded).
+    Returns a JSON-able dict (see ``BORun``)
     plus ``"replay"``: ``{"replayed": k, "diverged_at": i or None, "discarded": reason or None}``.
     """
     from smac import BlackBoxFacade, Scenario
@@ -205,6 +208,9 @@ def run_trajectory(
             ys.append(cost)
             eval_seeds.append(int(info.seed))
             origins.append(origin)
+            if on_trial is not None:
+                finite = [c for c in ys if math.isfinite(c)]
+                on_trial(i + 1, n_trials, min(finite) if finite else None)
         incumbent = smac.intensifier.get_incumbent()
         n_init = sum(o.lower().startswith("initial design") for o in origins)
     finally:
@@ -248,6 +254,46 @@ def die_with_parent(parent_pid: int | None) -> None:
         os._exit(3)
 
 
+PROGRESS_MARKER = "symexp-progress"
+
+
+def every_nth_trial(callback: Callable[[int, int, float | None], None], every: int) -> Callable[[int, int, float | None], None]:
+    """``on_trial`` that passes every ``every``-th trial (and the last) on to ``callback``."""
+
+    def on_trial(done: int, n_trials: int, best: float | None) -> None:
+        if done % every == 0 or done == n_trials:
+            callback(done, n_trials, best)
+
+    return on_trial
+
+
+def progress_printer(every: int | None) -> Callable[[int, int, float | None], None] | None:
+    """``on_trial`` that prints a progress line for the parent every ``every`` trials (and the last).
+
+    The line goes to this process's stdout (the worker log the parent reads):
+    ``symexp-progress DONE N_TRIALS BEST_COST`` (``BEST_COST`` ``nan`` while nothing succeeded).
+    """
+    if not every:
+        return None
+
+    def print_line(done: int, n_trials: int, best: float | None) -> None:
+        print(f"{PROGRESS_MARKER} {done} {n_trials} {math.nan if best is None else best!r}", flush=True)
+
+    return every_nth_trial(print_line, int(every))
+
+
+def parse_progress(line: str) -> tuple[int, int, float | None] | None:
+    """``(done, n_trials, best_cost)`` of a progress line, ``None`` for any other line."""
+    parts = line.split()
+    if len(parts) != 4 or parts[0] != PROGRESS_MARKER:
+        return None
+    try:
+        done, n_trials, best = int(parts[1]), int(parts[2]), float(parts[3])
+    except ValueError:
+        return None
+    return done, n_trials, (best if math.isfinite(best) else None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Child-process entry point; ``argv`` is ``[REQUEST.json]``."""
     import json
@@ -272,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         job = request["job"]
         result = run_trajectory(objective, space, output_directory=Path(request["output_directory"]),
                                 checkpoint=request.get("checkpoint"), checkpoint_identity=request.get("checkpoint_identity"),
-                                **job)
+                                on_trial=progress_printer(request.get("progress_every")), **job)
         # Trainings the objective ran in this process (a benchmark's cache misses), so the parent
         # can report what a cell cost; None when the objective doesn't count.
         owner = getattr(objective, "__self__", objective)

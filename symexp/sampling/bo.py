@@ -113,9 +113,12 @@ from typing import Any
 import numpy as np
 
 from symexp.errors import SymexpError, unknown_choice
-from symexp.sampling._bo_worker import initial_design_size, run_trajectory
+from symexp.sampling._bo_worker import every_nth_trial, initial_design_size, parse_progress, run_trajectory
 from symexp.sampling.gp import GPSnapshot, space_from_json, space_to_json
 from symexp.space import SearchSpace
+
+# progress(done, n_trials, best_cost): called as a BO run goes (best_cost None while nothing succeeded)
+Progress = Callable[[int, int, "float | None"], None]
 
 VARIANTS = ("prefix", "separate")
 #: ``smac2.0``: smac 2.0.0's acquisition maximiser (the paper's); ``native``: the installed smac's.
@@ -436,6 +439,38 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def _progress_every(n_trials: int) -> int:
+    """Trials between two progress lines: about eight lines per run."""
+    return max(1, int(n_trials) // 8)
+
+
+def _wait_reporting_progress(proc: subprocess.Popen, log_path: Path, progress: Progress | None) -> None:
+    """Wait for the worker; pass the progress lines it writes to its log on to ``progress``."""
+    offset = 0
+    pending = b""
+    while True:
+        try:
+            proc.wait(timeout=PROGRESS_POLL_SECONDS if progress is not None else None)
+            done = True
+        except subprocess.TimeoutExpired:
+            done = False
+        if progress is not None:
+            try:
+                with open(log_path, "rb") as fh:
+                    fh.seek(offset)
+                    chunk = fh.read()
+            except OSError:
+                chunk = b""
+            offset += len(chunk)
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                parsed = parse_progress(line.decode(errors="replace"))
+                if parsed is not None:
+                    progress(*parsed)
+        if done:
+            return
+
+
 def _tail(path: Path, n_lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n_lines:])
@@ -443,8 +478,12 @@ def _tail(path: Path, n_lines: int = 20) -> str:
         return ""
 
 
+# Seconds between two looks at the worker's log for progress lines.
+PROGRESS_POLL_SECONDS = 2.0
+
+
 def _run_job_isolated(payload: bytes, space: SearchSpace, job: dict[str, Any], jobdir: Path,
-                      checkpoint: Path | None) -> dict[str, Any]:
+                      checkpoint: Path | None, progress: Progress | None = None) -> dict[str, Any]:
     jobdir.mkdir(parents=True, exist_ok=True)
     objective_path = jobdir / "objective.pkl"  # the child deletes it once loaded
     objective_path.write_bytes(payload)
@@ -457,14 +496,22 @@ def _run_job_isolated(payload: bytes, space: SearchSpace, job: dict[str, Any], j
         "parent_pid": os.getpid(),
         "checkpoint": None if checkpoint is None else str(checkpoint),
         "checkpoint_identity": _checkpoint_identity(space, job),
+        "progress_every": None if progress is None else _progress_every(job["n_trials"]),
     }
     request_path = jobdir / "request.json"
     request_path.write_text(json.dumps(request))
     log_path = jobdir / "worker.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.run([sys.executable, "-c", _CHILD_MAIN, str(request_path)],
-                              cwd=jobdir, env=_child_env(), stdin=subprocess.DEVNULL, stdout=log,
-                              stderr=subprocess.STDOUT, check=False)
+        # Waited for in this thread: the child's PR_SET_PDEATHSIG is tied to the thread that started it.
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD_MAIN, str(request_path)],
+                                cwd=jobdir, env=_child_env(), stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            _wait_reporting_progress(proc, log_path, progress)
+        except BaseException:  # interrupted here (Ctrl-C, SIGTERM): the worker must not outlive us
+            proc.kill()
+            proc.wait()
+            raise
     try:
         answer = json.loads((jobdir / "result.json").read_text())
     except (OSError, ValueError):
@@ -479,15 +526,16 @@ def _run_job_isolated(payload: bytes, space: SearchSpace, job: dict[str, Any], j
 
 def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace, settings: BOSettings,
            seed: int, workdir: str | os.PathLike[str], *, isolate: bool = True,
-           checkpoint: str | os.PathLike[str] | None = None) -> BORun:
+           checkpoint: str | os.PathLike[str] | None = None, progress: Progress | None = None) -> BORun:
     """Run SMAC on ``objective`` over ``space`` and return the trajectory with GP snapshots.
 
     ``objective(config, seed) -> cost`` (lower is better) must be picklable (it runs in a child
     process). SMAC's files go to a fresh directory below ``workdir``, removed after success and
     kept (and named in the error) after a failure; such directories of processes that no longer
     exist are removed at the start. ``checkpoint``: trial log to resume from and append to (see
-    the module docstring), removed after success. Input errors raise :class:`SymexpError`
-    before anything runs.
+    the module docstring), removed after success. ``progress(done, n_trials, best_cost)`` is
+    called about eight times per SMAC run and after its last trial (replayed trials count as
+    done). Input errors raise :class:`SymexpError` before anything runs.
     """
     if not isinstance(settings, BOSettings):
         raise SymexpError(f"settings must be a BOSettings, got {type(settings).__name__}")
@@ -523,11 +571,14 @@ def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace
         for key, job in jobs:
             job_checkpoint = _job_checkpoint(checkpoint_path, key)
             if isolate:
-                results[key] = _run_job_isolated(payload, space, job, tmp / f"n{job['n_trials']}", job_checkpoint)
+                results[key] = _run_job_isolated(payload, space, job, tmp / f"n{job['n_trials']}", job_checkpoint,
+                                                 progress)
             else:
+                on_trial = None if progress is None else every_nth_trial(progress, _progress_every(job["n_trials"]))
                 results[key] = run_trajectory(objective, space, output_directory=tmp / f"n{job['n_trials']}",
                                               checkpoint=job_checkpoint,
-                                              checkpoint_identity=_checkpoint_identity(space, job), **job)
+                                              checkpoint_identity=_checkpoint_identity(space, job),
+                                              on_trial=on_trial, **job)
     except SymexpError:
         shutil.rmtree(tmp, ignore_errors=True)  # the user's mistake: nothing to debug here
         raise

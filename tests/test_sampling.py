@@ -110,14 +110,31 @@ def test_objective_the_worker_cannot_import(tmp_path, monkeypatch):
 def test_run_bo_reports_progress(tmp_path):
     """Progress comes out of the worker process while SMAC runs, and the same in-process.
 
-    16 trials: a line every 16 // 8 = 2 trials, each with the best cost so far."""
-    settings = BOSettings(n_trials=16, snapshot_sizes=(16,))
+    8 trials: a line every max(1, 8 // 8) = 1 trial, each with the best cost so far."""
+    settings = BOSettings(n_trials=8, snapshot_sizes=(8,))
     seen: dict[bool, list] = {True: [], False: []}
     runs = {isolate: run_bo(branin, float_space(), settings, 0, tmp_path / f"w{isolate}", isolate=isolate,
                             progress=lambda *a, isolate=isolate: seen[isolate].append(a))
             for isolate in (True, False)}
     for isolate, run in runs.items():  # (the two trajectories differ: the worker fixes PYTHONHASHSEED)
-        assert seen[isolate] == [(done, 16, float(np.min(run.y[:done]))) for done in range(2, 17, 2)]
+        assert seen[isolate] == [(done, 8, float(np.min(run.y[:done]))) for done in range(1, 9)]
+
+
+def test_progress_every_nth_trial_and_the_last():
+    from symexp.sampling._bo_worker import every_nth_trial
+    from symexp.sampling.bo import _progress_every
+
+    assert [_progress_every(n) for n in (1, 8, 15, 16, 200)] == [1, 1, 1, 2, 25]
+    calls = []
+    on_trial = every_nth_trial(lambda *a: calls.append(a[0]), _progress_every(30))  # every 3
+    for done in range(1, 31):
+        on_trial(done, 30, 0.5)
+    assert calls == list(range(3, 31, 3))
+    calls.clear()
+    on_trial = every_nth_trial(lambda *a: calls.append(a[0]), 4)
+    for done in range(1, 11):
+        on_trial(done, 10, None)
+    assert calls == [4, 8, 10]  # the last trial always reports
 
 
 def test_progress_lines_parse_back():

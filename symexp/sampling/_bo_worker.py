@@ -163,6 +163,7 @@ def run_trajectory(
         origins: list[str] = []
         snapshots: dict[str, Any] = {}
         worst: float | None = None
+        best: float | None = None  # for progress
         n_failed = 0
         for i in range(n_trials + 1):
             if i == n_trials and i not in sizes:
@@ -200,6 +201,7 @@ def run_trajectory(
             if math.isfinite(cost):
                 status, told = StatusType.SUCCESS, cost
                 worst = cost if worst is None else max(worst, cost)
+                best = cost if best is None else min(best, cost)
             else:
                 n_failed += 1
                 status, told = StatusType.CRASHED, (worst if worst is not None else FAILURE_COST_IF_NONE)
@@ -209,8 +211,7 @@ def run_trajectory(
             eval_seeds.append(int(info.seed))
             origins.append(origin)
             if on_trial is not None:
-                finite = [c for c in ys if math.isfinite(c)]
-                on_trial(i + 1, n_trials, min(finite) if finite else None)
+                on_trial(i + 1, n_trials, best)
         incumbent = smac.intensifier.get_incumbent()
         n_init = sum(o.lower().startswith("initial design") for o in origins)
     finally:

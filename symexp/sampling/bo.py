@@ -439,6 +439,10 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+# Seconds between two looks at the worker's log for progress lines.
+PROGRESS_POLL_SECONDS = 2.0
+
+
 def _progress_every(n_trials: int) -> int:
     """Trials between two progress lines: about eight lines per run."""
     return max(1, int(n_trials) // 8)
@@ -476,10 +480,6 @@ def _tail(path: Path, n_lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n_lines:])
     except OSError:
         return ""
-
-
-# Seconds between two looks at the worker's log for progress lines.
-PROGRESS_POLL_SECONDS = 2.0
 
 
 def _run_job_isolated(payload: bytes, space: SearchSpace, job: dict[str, Any], jobdir: Path,

@@ -115,6 +115,28 @@ def test_sample_size_grid_is_the_papers(sample_size):
         assert_paper_bo(spec.bo)
 
 
+def test_sample_size_small_n_come_from_separate_bo_runs(data_dir):
+    """The authors' code (run_sampling_hpobench.py) runs SMAC separately for every n whose initial
+    design would differ from the 200-trial run's: for two hyperparameters n = 20, 40, 60 get runs
+    of 20, 40, 60 trials (5, 10, 15 Sobol points); n >= 80 are prefixes of the 200-trial run, so
+    those records are table1's own (n = 140: the same record ids)."""
+    overrides = ["model=svm", "dataset=australian", "sampling_seed=3"]
+    sizes = build_view(["experiment=sample_size", *overrides])
+    table1 = build_view(["experiment=table1", *overrides])
+    for mode in ("bo", "bo_gp"):
+        (cell,) = [c for c in sizes.cells if c.spec.mode == mode]
+        assert cell.spec.bo.variant == "separate"
+        for key in cell.keys:
+            bo = key.identity["bo"]
+            n = key.n_samples
+            assert bo["n_trials"] == (n if n < 80 else 200), (mode, n, bo)
+            assert bo["snapshot_sizes"] == ([n] if n < 80 else list(range(20, 201, 20)))
+            assert cell.spec.bo.initial_design_size(2, bo["n_trials"]) == (n // 4 if n < 80 else 16)
+        (t1,) = [c for c in table1.cells if c.spec.mode == mode]
+        assert {k.record_id for k in t1.keys} <= {k.record_id for k in cell.keys if k.n_samples == 140}
+        assert {k.record_id for k in t1.keys}  # table1 plans n = 140 records, all shared
+
+
 def test_parsimony_sweep_is_the_papers():
     """Figs. 5, 8: SR on 400 random points labelled by the GP after 200 BO samples, for the
     authors' twelve parsimony coefficients; every paper model, sampling seeds 0, 3, ..., 12."""

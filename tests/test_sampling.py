@@ -70,9 +70,15 @@ def test_settings_normalised_and_json():
     assert s.snapshot_sizes == (10, 20, 30)
     assert BOSettings.from_json(json.loads(json.dumps(s.to_json()))) == s
     paper = BOSettings.from_json(PAPER_BO)
-    assert paper.separate_sizes(2) == ()  # prefix variant: never
     # the paper's separate runs: n whose Sobol design differs from the 200-trial run's
-    assert dataclasses.replace(paper, variant="separate").separate_sizes(2) == (20, 40, 60)
+    assert paper.variant == "separate" and paper.separate_sizes(2) == (20, 40, 60)
+    assert dataclasses.replace(paper, variant="prefix").separate_sizes(2) == ()  # prefix variant: never
+    # the run each n's training set comes from: its own run below 80, else the main run
+    for n in (20, 40, 60):
+        assert paper.run_settings(2, n) == dataclasses.replace(paper, n_trials=n, snapshot_sizes=(n,), variant="prefix")
+    main = dataclasses.replace(paper, variant="prefix")
+    assert all(paper.run_settings(2, n) == main for n in (80, 140, 200)) and paper.run_settings(2) == main
+    assert all(main.run_settings(2, n) == main for n in (20, 140))
 
 
 def test_run_bo_rejects_bad_input_before_computing(tmp_path):

@@ -32,7 +32,7 @@ def ids(spec) -> set[str]:
 @pytest.mark.parametrize("change", [
     {"sr": {"population_size": 61}}, {"sr": {"generations": 4}}, {"sr": {"function_set": ("add", "mul")}},
     {"sr": {"time_limit_s": 30.0}}, {"sr": {"engine": "operon"}}, {"sr": {"n_decimals": 2}},
-    {"bo": {"n_trials": 11, "snapshot_sizes": (8, 10)}}, {"bo": {"variant": "separate"}},
+    {"bo": {"n_trials": 11, "snapshot_sizes": (8, 10)}},
     {"bo": {"initial_design_per_dim": 3}}, {"test_points_per_dim": 5}, {"test_eval_seeds": (0, 1)},
     {"bo_gp_points": 31}, {"protocol": "clean"}, {"sampling_seed": 3}, {"linreg_log_features": True},
 ])
@@ -52,6 +52,19 @@ def test_every_setting_that_changes_a_number_changes_the_record_identity(tmp_pat
             assert a.record_id != b.record_id, (change, a.method)
         else:
             assert a.record_id == b.record_id, (change, a.method)  # e.g. the GP baseline ignores the SR
+
+
+def test_the_bo_variant_changes_exactly_the_records_whose_training_set_it_changes(tmp_path):
+    """bo.variant=separate gives n its own SMAC run when that run's initial design would differ
+    from the main run's (here n = 8: 3 Sobol points instead of 4); n = 10 stays a prefix of the
+    main run, and its records keep their ids under both variants."""
+    spec = tiny_spec(tmp_path, "bo_gp")
+    spec = dataclasses.replace(spec, bo=dataclasses.replace(spec.bo, initial_design_max_ratio=0.45))
+    separate = dataclasses.replace(spec, bo=dataclasses.replace(spec.bo, variant="separate"))
+    before, after = keys_of(spec), keys_of(separate)
+    assert [k.n_samples for k in before] == [k.n_samples for k in after]
+    for a, b in zip(before, after):
+        assert (a.record_id == b.record_id) == (a.n_samples == 10), (a.method, a.n_samples)
 
 
 @pytest.mark.parametrize("operon_only", [{"max_length": 99}, {"local_iterations": 5}])

@@ -142,3 +142,61 @@ def test_local_pool_runs_a_sweep_with_run_py(tmp_path):
     assert statuses == ["done"] * 3
     again = run_app(args, tmp_path)
     assert again.returncode == 0 and "nothing to compute" in again.stdout
+
+
+def separate_cells(tmp: Path, modes=("bo", "bo_gp")):
+    """Tiny cells whose n = 8 needs a SMAC run of its own under bo.variant=separate (its initial
+    design would have 3 Sobol points, the 10-trial run's has 4); n = 10 is a prefix."""
+    out = []
+    for m in modes:
+        spec = tiny_spec(tmp, m)
+        bo = dataclasses.replace(spec.bo, initial_design_max_ratio=0.45, variant="separate")
+        out.append(cell_work(dataclasses.replace(spec, bo=bo, workdir=tmp / "work" / m), job_dir=tmp / "jobs" / m))
+    return out
+
+
+def test_plan_gives_each_separate_run_its_own_item_and_only_its_fits_wait_for_it(tmp_path):
+    cells = separate_cells(tmp_path)
+    items = plan_work(cells, CostModel(), chunk_seconds=1.0)
+    runs = {i.args[0].n_trials: i for i in items if i.kind == "bo_run"}
+    assert sorted(runs) == [8, 10]  # the main run and one separate run, shared by both BO modes
+    assert runs[8].args[0].initial_design_size(2) == 3 and runs[10].args[0].initial_design_size(2) == 4
+    assert runs[8].seconds < runs[10].seconds
+    for fit in (i for i in items if i.kind == "sr_fit"):
+        n = fit.args[0].n_samples
+        assert runs[n].id in fit.deps and runs[18 - n].id not in fit.deps
+
+
+@pytest.mark.slow
+def test_separate_runs_train_small_n_on_their_own_run_in_cells_and_jobs(tmp_path):
+    """A cell under bo.variant=separate: the n = 8 records are made from an 8-trial SMAC run (its
+    whole trajectory, its own GP), n = 10 from the main run; a job of work items writes the same
+    records as run_cell."""
+    from symexp.sampling import BORun
+
+    ref = separate_cells(tmp_path / "ref")
+    for c in ref:
+        run_cell(c.spec, log=quiet)
+    store = tmp_path / "ref" / "store"
+    for c in ref:
+        df, damaged = load_records(store, list(c.keys))
+        assert not damaged and len(df) == len(c.keys)
+        arts = {int(r["n_samples"]): r["artefacts"]["bo_run"] for r in df.to_dict("records")}
+        assert arts[8] != arts[10]
+        small = BORun.from_json(json.loads((tmp_path / "ref" / "cache" / arts[8]).read_text()))
+        main = BORun.from_json(json.loads((tmp_path / "ref" / "cache" / arts[10]).read_text()))
+        assert small.n_trials == 8 and main.n_trials == 10 and small.n_initial_design == 3
+        assert not (small.X == main.X[:8]).all()  # another design, not the main run's prefix
+    cells = separate_cells(tmp_path / "job")
+    report = run_job(plan_work(cells, CostModel(), chunk_seconds=0.0005), cells, 2, log=quiet)
+    assert report.ok and set(report.cells.values()) == {"done"}
+    for r, c in zip(ref, cells):
+        a = {x["record_id"]: x for x in load_records(store, list(r.keys))[0].to_dict("records")}
+        b = {x["record_id"]: x for x in load_records(tmp_path / "job" / "store", list(c.keys))[0].to_dict("records")}
+        assert set(a) == set(b)
+        for rid in a:
+            for k in ("test_rmse", "train_rmse", "formula", "complexity", "n_train_points", "artefacts"):
+                assert str(a[rid][k]) == str(b[rid][k]), (c.spec.mode, k)
+    timing = sorted(json.loads(p.read_text())["n_trials"]
+                    for p in (tmp_path / "job" / "cache" / "bo").rglob("*.timing.json"))
+    assert timing == [8, 10]  # each SMAC run timed once, for the cost model

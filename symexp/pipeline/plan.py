@@ -7,7 +7,8 @@ every record        benchmark key (model, dataset + content, protocol, fidelity,
                     explained hyperparameters, benchmark version), method, sampling seed,
                     n, :data:`PIPELINE_VERSION`; the test grid and its evaluation seeds
                     (the PD grid size for ``pdp``)
-BO-based modes      every BO setting (budget, snapshots, initial design, selection, variant)
+BO-based modes      every setting of the SMAC run the training set comes from (budget,
+                    snapshots, initial design, selection; ``BOSettings.run_settings``)
 BO-GP SR, LR        the number of GP-labelled points
 SR records          every SR setting the engine reads, except those that only change how fast
                     a fit runs (``n_jobs``, ``low_memory``); the SR seed, the parsimony coefficient
@@ -66,7 +67,10 @@ def record_identity(spec: CellSpec, bench: Any, method: str, n: int, sr_seed: in
         identity["test_set"] = {"points_per_dim": int(spec.test_points_per_dim)}  # the PD grid
         identity["pdp"] = dataclasses.asdict(spec.pdp)
     if spec.mode in ("bo", "bo_gp"):
-        identity["bo"] = spec.bo.to_json()
+        # The settings of the SMAC run this n's training set comes from (a prefix of the main
+        # run, or under bo.variant=separate a run of its own for small n): a record at n >= 80 is
+        # the same record under both variants.
+        identity["bo"] = spec.bo.run_settings(bench.space.dim, n).to_json()
     if spec.mode == "bo_gp" and method != "gp_baseline":
         identity["bo_gp"] = {"n_points": int(spec.bo_gp_points)}
     if method.startswith("sr_"):

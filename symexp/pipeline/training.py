@@ -49,8 +49,20 @@ class TrainingSet:
 
 # -- BO ----------------------------------------------------------------------------------------
 
-def bo_run_path(spec: CellSpec, bench_key: str) -> Path:
-    return spec.cache_dir / "bo" / slug(bench_key) / f"seed{spec.sampling_seed}-{stable_hash(bench_key, spec.bo.to_json())}.json"
+def bo_run_settings(spec: CellSpec, bench, n: int | None = None):
+    """Settings of the SMAC run that gives the training set of size ``n`` (``None``: the main run);
+    see :meth:`symexp.sampling.BOSettings.run_settings`."""
+    return spec.bo.run_settings(bench.space.dim, n)
+
+
+def bo_runs_needed(spec: CellSpec, bench) -> dict[int, Any]:
+    """Per planned sample size, the settings of the SMAC run its training set comes from."""
+    return {int(n): bo_run_settings(spec, bench, n) for n in spec.n_samples}
+
+
+def bo_run_path(spec: CellSpec, bench_key: str, settings) -> Path:
+    """Cache file of one SMAC run (benchmark, seed, the run's own settings)."""
+    return spec.cache_dir / "bo" / slug(bench_key) / f"seed{spec.sampling_seed}-{stable_hash(bench_key, settings.to_json())}.json"
 
 
 @dataclass(frozen=True)
@@ -94,16 +106,20 @@ class ArtefactMissing(RuntimeError):
     (it belongs to an earlier job that failed, was cancelled, or is still running)."""
 
 
-def load_or_run_bo(spec: CellSpec, bench, log: Log, *, compute: bool = True, lock_timeout: float = -1):
-    """The BO run of this (benchmark, seed, settings): from the cache, or run once under a lock.
+def load_or_run_bo(spec: CellSpec, bench, log: Log, *, settings=None, compute: bool = True,
+                   lock_timeout: float = -1):
+    """One SMAC run of this (benchmark, seed): from the cache, or run once under a lock.
 
+    ``settings``: the run's own settings (:func:`bo_run_settings`; default the main run).
     Returns ``(run, trainings, path)``; ``trainings`` counts the model trainings made here.
     ``compute=False``: never run SMAC here; a run missing from the cache raises
     :class:`ArtefactMissing`. ``lock_timeout``: seconds to wait for another process computing
     the same run (-1: as long as it takes); after that ``filelock.Timeout`` is raised."""
     from symexp.sampling import BORun, run_bo
 
-    path = bo_run_path(spec, bench.key)
+    if settings is None:
+        settings = bo_run_settings(spec, bench)
+    path = bo_run_path(spec, bench.key, settings)
     trainings = 0
     if not compute:
         data, problem = read_checked(path, bo_run_problem)
@@ -114,7 +130,7 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log, *, compute: bool = True, loc
 
     def compute() -> dict:
         nonlocal trainings
-        log(f"  BO: running SMAC ({spec.bo.n_trials} trials, seed {spec.sampling_seed}, selection {spec.bo.selection})")
+        log(f"  BO: running SMAC ({settings.n_trials} trials, seed {spec.sampling_seed}, selection {settings.selection})")
         # Every finished trial is appended to a checkpoint beside the artefact: a run that dies late
         # (killed, out of time) is replayed up to there by the next job instead of starting over.
         started = time.monotonic()
@@ -123,7 +139,7 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log, *, compute: bool = True, loc
             shown = "none yet" if best is None else f"{best:.4f}"
             log(f"  BO: {done} of {n_trials} trials, best cost {shown} ({(time.monotonic() - started) / 60:.1f} min)")
 
-        run = run_bo(TolerantObjective(bench), bench.space, spec.bo, spec.sampling_seed, spec.workdir / "smac",
+        run = run_bo(TolerantObjective(bench), bench.space, settings, spec.sampling_seed, spec.workdir / "smac",
                      checkpoint=path.with_suffix(".checkpoint.jsonl"), progress=progress)
         if run.replay and run.replay.get("replayed"):
             log(f"  BO: resumed from its checkpoint: {run.replay['replayed']} trial(s) replayed without training")
@@ -134,6 +150,22 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log, *, compute: bool = True, loc
     if not computed:
         log(f"  BO: reusing cached run {path.name}")
     return BORun.from_json(data), trainings, path
+
+
+def _bo_runs(spec: CellSpec, bench, log: Log, compute: bool) -> dict[int, tuple[Any, int, Path]]:
+    """Per planned n, ``(run, trainings, path)`` of the SMAC run its training set comes from;
+    each run is loaded (or computed) once, and ``trainings`` counted once per run."""
+    loaded: dict[Path, tuple[Any, int, Path]] = {}
+    out = {}
+    for n, settings in bo_runs_needed(spec, bench).items():
+        path = bo_run_path(spec, bench.key, settings)
+        if path not in loaded:
+            loaded[path] = load_or_run_bo(spec, bench, log, settings=settings, compute=compute)
+            out[n] = loaded[path]
+        else:
+            run, _, p = loaded[path]
+            out[n] = (run, 0, p)
+    return out
 
 
 # -- training sets -------------------------------------------------------------------------------
@@ -168,9 +200,11 @@ def training_sets(spec: CellSpec, bench, test: TestSet, log: Log, *, compute_bo:
             out[n] = TrainingSet(X, y, warnings=warn, artefacts=dict(test_art), **shared)
         return out, 0
 
-    run, bo_trainings, path = load_or_run_bo(spec, bench, log, compute=compute_bo)
-    arts = {**test_art, "bo_run": str(path.relative_to(spec.cache_dir))}
+    runs = _bo_runs(spec, bench, log, compute_bo)
+    bo_trainings = sum(trainings for _, trainings, _ in runs.values())
     for n in spec.n_samples:
+        run, _, path = runs[n]
+        arts = {**test_art, "bo_run": str(path.relative_to(spec.cache_dir))}
         if spec.mode == "bo":
             X, y = bo_training_set(run, n)
             X, y, warn = _drop_failed(np.asarray(X, float), np.asarray(y, float), "BO")
@@ -184,8 +218,9 @@ def training_sets(spec: CellSpec, bench, test: TestSet, log: Log, *, compute_bo:
 
 # -- PD (more hyperparameters than the formula explains) ------------------------------------------
 
-def pdp_artefact_path(spec: CellSpec, bench_key: str, n: int) -> Path:
-    tag = stable_hash(bench_key, spec.bo.to_json(), dataclasses.asdict(spec.pdp),
+def pdp_artefact_path(spec: CellSpec, bench, n: int) -> Path:
+    bench_key = bench.key
+    tag = stable_hash(bench_key, bo_run_settings(spec, bench, n).to_json(), dataclasses.asdict(spec.pdp),
                       spec.test_points_per_dim, spec.bo_gp_points, spec.sampling_seed, n)
     return spec.cache_dir / "pdp" / slug(bench_key) / f"seed{spec.sampling_seed}-n{n}-{tag}.json"
 
@@ -239,11 +274,13 @@ def pdp_training_sets(spec: CellSpec, bench, log: Log, *, compute_bo: bool = Tru
     ``compute_bo=False``: the BO run must be in the cache (:class:`ArtefactMissing` otherwise)."""
     from symexp.sampling import gp_for
 
-    run, bo_trainings, run_path = load_or_run_bo(spec, bench, log, compute=compute_bo)
+    runs = _bo_runs(spec, bench, log, compute_bo)
+    bo_trainings = sum(trainings for _, trainings, _ in runs.values())
     out: dict[int, TrainingSet] = {}
     for n in spec.n_samples:
+        run, _, run_path = runs[n]
         gp = gp_for(run, n)
-        path = pdp_artefact_path(spec, bench.key, n)
+        path = pdp_artefact_path(spec, bench, n)
         art, _ = compute_once(path, lambda: compute_pdp_artefact(spec, bench, gp, n),
                               validate=pdp_artefact_problem, log=log)
         top = list(art["top"])

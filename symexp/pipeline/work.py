@@ -44,7 +44,7 @@ import numpy as np
 
 from symexp.pipeline.plan import planned_keys
 from symexp.pipeline.spec import CellSpec
-from symexp.pipeline.training import ArtefactMissing, bo_run_path, pdp_artefact_path
+from symexp.pipeline.training import ArtefactMissing, bo_run_path, bo_run_settings, pdp_artefact_path
 from symexp.store.records import RecordKey, RecordStore
 
 Log = Callable[[str], None]
@@ -192,7 +192,7 @@ def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float = 120.0) ->
         group = bench.key
         all_hps = spec.hyperparameters is not None and len(spec.hyperparameters) > 2
         ev = costs.eval_seconds(spec.model, spec.dataset, bench.key, all_hps=all_hps)
-        data_deps: list[str] = []
+        bo_deps: dict[int, list[str]] = {}  # n -> the BO run item its training set needs (none: cached)
 
         # the test set: chunks of its missing evaluations, then the assembly
         test_dep: list[str] = []
@@ -218,7 +218,6 @@ def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float = 120.0) ->
                 test_dep = [add(items[test_items[str(tpath)]], cell.cell_id)]
 
         # the training data
-        bo_id = None
         if spec.mode == "random":
             rkey = (bench.key, spec.sampling_seed)
             if rkey not in random_items:
@@ -236,21 +235,23 @@ def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float = 120.0) ->
                     random_items[rkey].append((add(WorkItem(cid, "random_chunk", spec, group, ev * len(chunk),
                                                             args=tuple(chunk)), cell.cell_id), chunk[0]))
         else:
-            path = bo_run_path(spec, bench.key)
-            if not path.exists():
-                secs = costs.bo_run_seconds(spec.model, spec.dataset, spec.bo.n_trials, bench.key, all_hps=all_hps)
-                if spec.bo.variant == "separate":
-                    secs *= 1 + sum(spec.bo.separate_sizes(bench.space.dim)) / spec.bo.n_trials
-                bo_id = add(WorkItem(f"bo_run:{path.relative_to(spec.cache_dir)}", "bo_run", spec, group, secs),
-                            cell.cell_id)
-                data_deps.append(bo_id)
+            # One item per SMAC run the remaining records need: the main run, and under
+            # bo.variant=separate a run of its own for each small n (BOSettings.run_settings).
+            for n in sorted({k.n_samples for k in keys}):
+                settings = bo_run_settings(spec, bench, n)
+                path = bo_run_path(spec, bench.key, settings)
+                if not path.exists():
+                    secs = costs.bo_run_seconds(spec.model, spec.dataset, settings.n_trials, bench.key, all_hps=all_hps)
+                    bo_deps[n] = [add(WorkItem(f"bo_run:{path.relative_to(spec.cache_dir)}", "bo_run", spec, group,
+                                               secs, args=(settings,)), cell.cell_id)]
 
         def deps_for(n: int) -> tuple[str, ...]:
+            data_deps = bo_deps.get(n, [])
             out = list(test_dep) + list(data_deps)
             if spec.mode == "random":
                 out += [cid for cid, first in random_items[(bench.key, spec.sampling_seed)] if first < n]
             if spec.pdp is not None:
-                ppath = pdp_artefact_path(spec, bench.key, n)
+                ppath = pdp_artefact_path(spec, bench, n)
                 if not ppath.exists():
                     pid = f"pdp:{ppath.relative_to(spec.cache_dir)}"
                     out.append(add(WorkItem(pid, "pdp", spec, group, PDP_ARTEFACT_S, deps=tuple(data_deps), args=(n,)),
@@ -363,17 +364,18 @@ def _run_bo(item: WorkItem, log: Log) -> dict[str, Any]:
 
     spec = item.spec
     bench = benchmark_for(spec)
-    path = bo_run_path(spec, bench.key)
+    settings = item.args[0] if item.args else bo_run_settings(spec, bench)
+    path = bo_run_path(spec, bench.key, settings)
     existed = path.exists()
     w0, c0 = time.perf_counter(), _cpu_with_children()
     try:
-        run, trainings, _ = load_or_run_bo(spec, bench, log, lock_timeout=0)
+        run, trainings, _ = load_or_run_bo(spec, bench, log, settings=settings, lock_timeout=0)
     except Timeout:
         raise RuntimeError(f"BO run {path.name} is being computed by another process; not waiting for it") from None
     if not existed:
         # Beside the run: how long it took, for the cost model of the next estimate.
         atomic_write_json(path.with_name(path.stem + BO_TIMING_SUFFIX),
-                          {"benchmark": bench.key, "n_trials": int(spec.bo.n_trials), "wall_s": time.perf_counter() - w0,
+                          {"benchmark": bench.key, "n_trials": int(settings.n_trials), "wall_s": time.perf_counter() - w0,
                            "cpu_s": _cpu_with_children() - c0, "host": socket.gethostname()})
     return {"trainings": trainings}
 

@@ -78,18 +78,20 @@ and a 60-trial run with 15; from 80 trials on it is 16.
 * ``prefix``: one run of ``n_trials``; the training set and GP for ``n`` are its first ``n``
   evaluations.
 
-Default: ``prefix``. It is one run per seed (5/8 of the evaluations and a quarter of the SMAC
-runs for the paper's settings), training sets are nested across ``n`` (learning curves then
-measure sample size alone, not a change of design), and the ``n``-prefix is exactly what a
-practitioner who stopped the 200-trial run at ``n`` has. The consequence: for ``n < 80`` (d = 2)
-a prefix has *more* space-filling Sobol points (all 16 of them at n = 20, 40, 60) and fewer
-model-guided points than a run planned for ``n`` (5 Sobol + 15 BO at n = 20), so its samples are
-more uniform and less concentrated near the optimum, and its GP is trained on a more uniform
-design. Table 1 (n = 140) is identical under both variants; only the learning curves at
-n < 80 differ. Use ``separate`` to follow the paper's protocol for those (up to the one-sample
-difference in the GP snapshots noted above). A ``separate`` BORun
-also keeps all prefix snapshots of its main run, so both variants can be compared from one
-artefact.
+The paper presets use ``separate`` (``conf/bo/paper.yaml``), the paper's protocol: for
+``n < 80`` (d = 2) a prefix of the 200-trial run would have *more* space-filling Sobol points (all
+16 of them at n = 20, 40, 60) and fewer model-guided points than a run planned for ``n`` (5 Sobol
++ 15 BO at n = 20), so its samples would be more uniform and its GP trained on a more uniform
+design: exactly the left end of the sample-size curves. ``prefix`` is one run per seed (5/8 of
+the evaluations, a quarter of the SMAC runs), with training sets nested across ``n``: what a
+practitioner who stopped the 200-trial run at ``n`` has.
+
+In the pipeline every SMAC run is its own artefact and a record names the run its training set
+came from (:meth:`BOSettings.run_settings`): the main run is the same under both variants, so
+Table 1's n = 140 records are shared by both, and a view only computes the separate runs of the
+``n`` it plans. :func:`run_bo` with ``variant="separate"`` still makes all of them in one call
+(its ``BORun`` also keeps all prefix snapshots of the main run, so both variants can be compared
+from one artefact).
 """
 
 from __future__ import annotations
@@ -186,13 +188,30 @@ class BOSettings:
         return initial_design_size(dim, self.n_trials if n_trials is None else n_trials,
                                    self.initial_design_per_dim, self.initial_design_max_ratio)
 
+    def needs_separate_run(self, dim: int, n: int) -> bool:
+        """Whether the training set of size ``n`` comes from a SMAC run of its own.
+
+        The paper's code's rule: under ``variant="separate"``, every ``n`` below the budget whose
+        initial design would differ from the ``n_trials`` run's (``n < 80`` for d = 2 and 200
+        trials) gets its own run of ``n`` trials; larger ``n`` are prefixes of the main run."""
+        return (self.variant == "separate" and n < self.n_trials
+                and self.initial_design_size(dim, n) != self.initial_design_size(dim))
+
     def separate_sizes(self, dim: int) -> tuple[int, ...]:
         """Snapshot sizes that get their own SMAC run (``variant="separate"`` only)."""
-        if self.variant != "separate":
-            return ()
-        main = self.initial_design_size(dim)
-        return tuple(n for n in self.snapshot_sizes
-                     if n < self.n_trials and self.initial_design_size(dim, n) != main)
+        return tuple(n for n in self.snapshot_sizes if self.needs_separate_run(dim, n))
+
+    def run_settings(self, dim: int, n: int | None = None) -> BOSettings:
+        """The settings of the single SMAC run whose evaluations are the training set of size
+        ``n`` (``None``: the main run of ``n_trials``).
+
+        The main run is the same under both variants, so its settings say ``prefix``; a separate
+        run is a prefix run of ``n`` trials with one snapshot (what :func:`run_bo` makes for it,
+        same seed). A record's identity and a BO artefact's key are these settings: records that
+        take a prefix of the main run are shared between the variants."""
+        if n is not None and self.needs_separate_run(dim, n):
+            return dataclasses.replace(self, n_trials=int(n), snapshot_sizes=(int(n),), variant="prefix")
+        return dataclasses.replace(self, variant="prefix")
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -325,9 +344,7 @@ class BORun:
 # -- training sets and GPs for a sample size ---------------------------------------------------
 
 def _needs_separate(run: BORun, n: int) -> bool:
-    s = run.settings
-    return (s.variant == "separate" and n < s.n_trials
-            and s.initial_design_size(run.space.dim, n) != s.initial_design_size(run.space.dim))
+    return run.settings.needs_separate_run(run.space.dim, n)
 
 
 def bo_training_set(run: BORun, n: int) -> tuple[np.ndarray, np.ndarray]:

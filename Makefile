@@ -9,7 +9,7 @@ export SYMEXP_DATA_DIR ?= $(SHARED_DATA)
 # One hash seed for every process we start: SMAC's runs depend on it (see symexp/seeding.py).
 export PYTHONHASHSEED := 0
 
-.PHONY: venv smoke test test-fast slurm-ready bench paper-subset paper-subset-table paper-subset-bo-selection paper-subset-lr-seeds paper-subset-lr-seeds-table paper-sample-size paper-parsimony paper-pdp paper-claims clean
+.PHONY: venv smoke test test-fast slurm-ready browser-ready report bench paper-subset paper-subset-table paper-subset-bo-selection paper-subset-lr-seeds paper-subset-lr-seeds-table paper-sample-size paper-parsimony paper-pdp paper-claims clean
 
 venv: $(STAMP)
 
@@ -25,7 +25,7 @@ smoke: $(STAMP)
 	$(PY) experiments/summary.py experiment=smoke
 	$(PY) -m analysis.build_all --experiment smoke
 
-test: $(STAMP) slurm-ready
+test: $(STAMP) slurm-ready browser-ready
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 # tests/test_slurm.py runs against a real single-node SLURM (started and stopped by the tests).
@@ -35,6 +35,11 @@ slurm-ready:
 	@if [ "$${SYMEXP_SLURM:-}" != skip ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		bash slurm/local_cluster.sh install; \
 	else echo "slurm-ready: not installing SLURM (not root, no apt, or SYMEXP_SLURM=skip)"; fi
+
+# The report page's test opens it in a real headless browser (Debian's chromium); installed here
+# as root with apt, like SLURM. SYMEXP_BROWSER=skip skips the install (the test then skips).
+browser-ready:
+	@if [ "$${SYMEXP_BROWSER:-}" != skip ]; then bash tools/browser.sh install; fi
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q -m "not slow and not slurm"
@@ -96,6 +101,10 @@ paper-pdp: $(STAMP)
 
 paper-claims: $(STAMP)
 	$(PY) -m analysis.claims --store $(PAPER_SUBSET_STORE) --out results/paper_subset sampling_seed=0
+
+# One self-contained page (Table 1 beside the paper, the claims, every figure) from the committed results.
+report: $(STAMP)
+	$(PY) -m analysis.report_page --subset results/paper_subset --out results/paper_subset/report.html
 
 # Mutation check of the protocol facts: every one-line change of tests/mutations.yaml, applied to
 # a scratch copy of the tracked files, must make the fast suite fail (killed); a survivor is a fact

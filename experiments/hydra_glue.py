@@ -131,6 +131,7 @@ def cell_spec(cfg: DictConfig | dict, output_dir: str | Path) -> CellSpec:
         n_jobs=resolve_n_jobs(c["n_jobs"]),
         pdp=PDPSettings(**c["pdp"]) if c.get("pdp") else None,
         keep_failed=bool(c.get("keep_failed", False)),
+        split=str(c["split"]),
     )
 
 

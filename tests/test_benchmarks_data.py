@@ -16,6 +16,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from symexp.benchmarks import make_benchmark
 from symexp.benchmarks.datasets import OPENML_DATASETS, REGISTRY, fetch_openml, read_header
+from symexp.benchmarks.openml_folds import fold_indices
 from symexp.benchmarks.split import prepare, split_indices
 from symexp.errors import SymexpError
 
@@ -48,7 +49,8 @@ def test_split_sizes_and_stratification(data_dir, name):
 
     bench = make_benchmark("svm", name, data_dir=data_dir)
     si = bench.split_info
-    assert si["source"] == "stratified_kfold" and si["task_id"] == info.task_id and si["data_id"] == info.data_id
+    assert si["source"] == "openml_folds" and si["task_id"] == info.task_id and si["data_id"] == info.data_id
+    assert (si["seed"], si["repeat"], si["fold"]) == (0, 0, 0)
 
     # test = one fold of a stratified 10-fold CV; valid = ceil(33 %) of the rest
     assert si["n_test"] in (n // 10, math.ceil(n / 10))
@@ -62,7 +64,7 @@ def test_split_sizes_and_stratification(data_dir, name):
 
     codes = np.searchsorted(classes, y)
     train_idx, valid_idx, test_idx, source = split_indices(codes)
-    assert source == "stratified_kfold"
+    assert source == "openml_folds"
     all_idx = np.concatenate([train_idx, valid_idx, test_idx])
     assert len(all_idx) == n and len(np.unique(all_idx)) == n  # a partition of the rows
     np.testing.assert_array_equal(codes[train_idx], d.y_train)
@@ -75,11 +77,14 @@ def test_split_sizes_and_stratification(data_dir, name):
         assert abs(in_valid - 0.33 * (c - in_test)) <= 1
 
 
-def _reference_features(df, info):
+def _reference_features(df, info, split):
     """HPOBench preprocessing by hand: split, one-hot (pandas), standardise (numpy)."""
     y = df[info.target].to_numpy()
-    skf = StratifiedKFold(n_splits=10, shuffle=True, random_state=0)
-    rest, test = next(iter(skf.split(np.zeros(len(y)), y)))
+    if split == "openml_folds":
+        rest, test = fold_indices(y)  # OpenML's repeat 0, fold 0; rest in the file's order
+    else:
+        skf = StratifiedKFold(n_splits=10, shuffle=True, random_state=0)
+        rest, test = next(iter(skf.split(np.zeros(len(y)), y)))
     train, valid = train_test_split(rest, test_size=0.33, shuffle=True, stratify=y[rest], random_state=1)
     feats = [c for c in df.columns if c != info.target]
     nominal = [c for c in feats if c in info.nominal]
@@ -101,11 +106,14 @@ def _reference_features(df, info):
     return out
 
 
+@pytest.mark.parametrize("split", ["openml_folds", "stratified_kfold"])
 @pytest.mark.parametrize("name", OPENML_DATASETS)
-def test_preprocessing_matches_reference(data_dir, name):
+def test_preprocessing_matches_reference(data_dir, name, split):
     info, df = _read(data_dir, name)
-    ref_train, ref_valid, ref_test = _reference_features(df, info)
-    d = make_benchmark("lr", name, data_dir=data_dir).data
+    ref_train, ref_valid, ref_test = _reference_features(df, info, split)
+    bench = make_benchmark("lr", name, data_dir=data_dir, split=split)
+    assert bench.split_info["source"] == split
+    d = bench.data
     for got, ref in ((d.X_train, ref_train), (d.X_valid, ref_valid), (d.X_test, ref_test)):
         assert got.dtype == np.float64 and got.shape == ref.shape
         np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
@@ -117,7 +125,7 @@ def test_breast_cancer_needs_no_files(monkeypatch):
     monkeypatch.delenv("SYMEXP_DATA_DIR", raising=False)
     bench = make_benchmark("svm", "breast_cancer", data_dir="/nonexistent/dir/is/ignored")
     si = bench.split_info
-    assert si["source"] == "stratified_kfold" and si["n_train"] + si["n_valid"] + si["n_test"] == 569
+    assert si["source"] == "openml_folds" and si["n_train"] + si["n_valid"] + si["n_test"] == 569
     assert bench.data.n_features == 30 and bench.data.n_classes == 2
     np.testing.assert_allclose(bench.data.X_train.mean(axis=0), 0, atol=1e-9)
 

@@ -60,7 +60,7 @@ import numpy as np
 from symexp.benchmarks.cache import EvaluationCache, entry_id
 from symexp.benchmarks.datasets import DatasetInfo, csv_path, dataset_info, file_sha256, resolve_data_dir
 from symexp.benchmarks.models import INT_FIDELITIES, ML_MODELS, build_model, model_info
-from symexp.benchmarks.split import N_FOLDS, TEST_FOLD_SEED, VALID_SEED, VALID_SIZE, PreparedData, get_prepared
+from symexp.benchmarks.split import PreparedData, check_split_method, get_prepared, split_description, split_source
 from symexp.errors import SymexpError, unknown_choice
 from symexp.seeding import derive_rng, derive_seed, stable_hash
 from symexp.space import Numerical, SearchSpace
@@ -283,29 +283,28 @@ class MLBenchmark(Benchmark):
     """An HPOBench "BB" benchmark: one model family on one dataset under one protocol."""
 
     def __init__(self, *, model: str, dataset: str, protocol: str, hyperparameters: Sequence[str],
-                 fidelity: Mapping[str, int | float], data_dir: Path | None, cache_dir: Path | None):
+                 fidelity: Mapping[str, int | float], data_dir: Path | None, cache_dir: Path | None,
+                 split: str):
         info = dataset_info(dataset)
         minfo = model_info(model)
         self.info: DatasetInfo = info
         self.data_dir = data_dir if info.needs_files else None
-        if info.source == "openml" and data_dir is None:
-            split = {"source": "openml_task", "task_id": info.task_id, "repeat": 0, "fold": 0}
-        else:
-            split = {"source": "stratified_kfold", "n_folds": N_FOLDS, "fold": 0, "fold_seed": TEST_FOLD_SEED,
-                     "data_id": info.data_id}
-        split.update({"valid_size": VALID_SIZE, "valid_seed": VALID_SEED})
+        self.split_method = check_split_method(split)
+        # Online the task's own split file is at hand; offline openml_folds regenerates it.
+        has_task_split = info.source == "openml" and self.data_dir is None
+        split_key = split_description(split_source(split, has_task_split), info)
         # An edited CSV is a different benchmark: its costs, test sets and records must not be reused.
         content = file_sha256(csv_path(info, self.data_dir)) if self.data_dir is not None else None
         super().__init__(model=model, dataset=dataset, protocol=protocol, full_space=minfo.space,
                          hyperparameters=hyperparameters, fidelity=fidelity,
-                         key_parts={"split": split, "data_sha256": content}, cache_dir=cache_dir)
+                         key_parts={"split": split_key, "data_sha256": content}, cache_dir=cache_dir)
 
     @property
     def data(self) -> PreparedData:
         """The split, preprocessed data (loaded at first use, shared within the process)."""
         data = self.__dict__.get("_data")
         if data is None:
-            data = get_prepared(self.info, self.data_dir)
+            data = get_prepared(self.info, self.data_dir, method=self.split_method)
             self._data = data
         return data
 
@@ -443,6 +442,7 @@ def make_benchmark(
     *,
     fidelity: Mapping[str, Any] | None = None,
     noise: float = 0.0,
+    split: str = "openml_folds",
 ) -> Benchmark:
     """Build a benchmark after checking every argument (one-line :class:`SymexpError` otherwise).
 
@@ -454,6 +454,9 @@ def make_benchmark(
     ``cache_dir``: root of the on-disk evaluation cache; ``None``: in memory only.
     ``fidelity``: overrides of the fixed (maximal) fidelity, e.g. ``{"iter": 10}`` for fast tests;
     changes the benchmark key. ``noise``: noise level of the synthetic benchmark (0 otherwise).
+    ``split``: how the test rows are chosen without the task's split file (``openml_folds``:
+    OpenML's generator, the task's own rows; ``stratified_kfold``: the earlier stand-in); part
+    of the benchmark key. Pipeline runs take it from ``conf/config.yaml``.
     """
     if model not in MODELS:
         raise unknown_choice("model", model, MODELS)
@@ -469,6 +472,7 @@ def make_benchmark(
         )
     if protocol not in PROTOCOLS:
         raise unknown_choice("protocol", protocol, PROTOCOLS)
+    check_split_method(split)
     full_space = SYNTHETIC_SPACE if model == "synthetic" else model_info(model).space
     if hyperparameters is None:
         names = list(SYNTHETIC_PAIR if model == "synthetic" else model_info(model).paper_pair)
@@ -503,4 +507,4 @@ def make_benchmark(
     if resolved is not None:
         csv_path(info, resolved)  # directory, file and header checks (reads one line)
     return MLBenchmark(model=model, dataset=dataset, protocol=protocol, hyperparameters=names,
-                       fidelity=fid, data_dir=resolved, cache_dir=cache_dir)
+                       fidelity=fid, data_dir=resolved, cache_dir=cache_dir, split=split)

@@ -10,10 +10,13 @@ HPOBench (``hpobench/dependencies/ml/data_manager.py``):
    imputation + standardisation; nominal blocks first, then numeric ones (ColumnTransformer
    order).
 
-Deviation: offline (CSV, ``breast_cancer``) there are no OpenML split files, so the test rows
-are fold 0 of ``StratifiedKFold(n_splits=10, shuffle=True, random_state=0)`` and
-``split_info["source"]`` is ``"stratified_kfold"`` instead of ``"openml_task"``. The sizes are
-the same as OpenML's stratified 10-fold CV up to rounding, but not the rows.
+Offline (CSV, ``breast_cancer``) there is no task split file. Split method ``openml_folds``
+(the default) regenerates it: :mod:`.openml_folds` runs OpenML's own fold generator (seed 0,
+Weka's randomize/stratify/trainCV/testCV), which reproduces OpenML's files exactly, so the test
+rows and the order of the training rows handed to the validation split are HPOBench's
+(``split_info["source"]`` is ``"openml_folds"``; online, with the task's own file,
+``"openml_task"``). Method ``stratified_kfold`` keeps the earlier stand-in for comparison: fold 0
+of ``StratifiedKFold(n_splits=10, shuffle=True, random_state=0)`` (same sizes, other rows).
 
 Labels are encoded to ``0..k-1`` in sorted order of their string names, over the whole dataset
 (so all splits share one encoding; XGBoost needs such labels).
@@ -29,9 +32,16 @@ from typing import Any
 import numpy as np
 
 from symexp.benchmarks.datasets import DatasetInfo, RawData, load_raw
+from symexp.benchmarks.openml_folds import FOLD_GENERATION_SEED, fold_indices
+from symexp.errors import unknown_choice
 
 N_FOLDS = 10
-TEST_FOLD_SEED = 0  # StratifiedKFold random_state for the offline test split
+TEST_REPEAT = 0  # HPOBench tests on repeat 0, fold 0 of the task's cross-validation
+TEST_FOLD = 0
+TEST_FOLD_SEED = 0  # StratifiedKFold random_state of the stratified_kfold stand-in
+# How the test rows are chosen when the task's split file is not at hand; the setting lives in
+# conf/config.yaml (``split``).
+SPLIT_METHODS = ("openml_folds", "stratified_kfold")
 VALID_SIZE = 0.33
 VALID_SEED = 1  # HPOBench's global_seed for the train/valid split
 
@@ -64,20 +74,41 @@ def encode_labels(y: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.int64), [str(c) for c in classes]
 
 
+def check_split_method(method: str) -> str:
+    if method not in SPLIT_METHODS:
+        raise unknown_choice("split", method, SPLIT_METHODS)
+    return method
+
+
+def split_source(method: str, has_task_split: bool) -> str:
+    """Which split makes the test rows: the task's file if at hand (for ``openml_folds``)."""
+    check_split_method(method)
+    if method == "openml_folds":
+        return "openml_task" if has_task_split else "openml_folds"
+    return "stratified_kfold"
+
+
 def split_indices(
-    y_codes: np.ndarray, task_split: tuple[np.ndarray, np.ndarray] | None = None
+    y_codes: np.ndarray, task_split: tuple[np.ndarray, np.ndarray] | None = None, method: str = "openml_folds"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """``(train_idx, valid_idx, test_idx, source)`` as row positions into the whole dataset."""
+    """``(train_idx, valid_idx, test_idx, source)`` as row positions into the whole dataset.
+
+    ``y_codes`` are the labels in file order. The rows left after the test fold go to the
+    validation split in the order the split file lists them (HPOBench receives them so), which
+    decides which rows ``train_test_split`` picks.
+    """
     from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: PLC0415
 
     n = len(y_codes)
-    if task_split is None:
+    source = split_source(method, task_split is not None)
+    if source == "openml_task":
+        rest_idx, test_idx = (np.asarray(a, dtype=np.int64) for a in task_split)
+    elif source == "openml_folds":
+        rest_idx, test_idx = fold_indices(y_codes, repeat=TEST_REPEAT, fold=TEST_FOLD, n_folds=N_FOLDS,
+                                          seed=FOLD_GENERATION_SEED)
+    else:
         skf = StratifiedKFold(n_splits=N_FOLDS, shuffle=True, random_state=TEST_FOLD_SEED)
         rest_idx, test_idx = next(iter(skf.split(np.zeros((n, 1)), y_codes)))
-        source = "stratified_kfold"
-    else:
-        rest_idx, test_idx = (np.asarray(a, dtype=np.int64) for a in task_split)
-        source = "openml_task"
     train_idx, valid_idx = train_test_split(
         rest_idx, test_size=VALID_SIZE, shuffle=True, stratify=y_codes[rest_idx], random_state=VALID_SEED
     )
@@ -104,10 +135,24 @@ def make_preprocessor(nominal: list[str], numeric: list[str]):
     return ColumnTransformer(blocks, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=False)
 
 
-def prepare(raw: RawData, info: DatasetInfo) -> PreparedData:
+def split_description(source: str, info: DatasetInfo) -> dict[str, Any]:
+    """What made the split (part of the benchmark key and of every record's ``split_info``)."""
+    if source == "openml_task":
+        split = {"source": source, "task_id": info.task_id, "repeat": TEST_REPEAT, "fold": TEST_FOLD}
+    elif source == "openml_folds":
+        split = {"source": source, "n_folds": N_FOLDS, "repeat": TEST_REPEAT, "fold": TEST_FOLD,
+                 "seed": FOLD_GENERATION_SEED, "data_id": info.data_id}
+    else:
+        split = {"source": source, "n_folds": N_FOLDS, "fold": TEST_FOLD, "fold_seed": TEST_FOLD_SEED,
+                 "data_id": info.data_id}
+    split.update({"valid_size": VALID_SIZE, "valid_seed": VALID_SEED})
+    return split
+
+
+def prepare(raw: RawData, info: DatasetInfo, method: str = "openml_folds") -> PreparedData:
     """Split ``raw`` and preprocess it (preprocessor fitted on the training rows only)."""
     y, classes = encode_labels(raw.y)
-    train_idx, valid_idx, test_idx, source = split_indices(y, raw.split)
+    train_idx, valid_idx, test_idx, source = split_indices(y, raw.split, method)
     nominal = [c for c in raw.X.columns if c in set(raw.nominal)]
     numeric = [c for c in raw.X.columns if c not in set(raw.nominal)]
     pre = make_preprocessor(nominal, numeric)
@@ -116,7 +161,7 @@ def prepare(raw: RawData, info: DatasetInfo) -> PreparedData:
     X_valid = np.ascontiguousarray(pre.transform(X.iloc[valid_idx]), dtype=np.float64)
     X_test = np.ascontiguousarray(pre.transform(X.iloc[test_idx]), dtype=np.float64)
     split_info = {
-        "source": source,
+        **split_description(source, info),
         "n_train": len(train_idx),
         "n_valid": len(valid_idx),
         "n_test": len(test_idx),
@@ -150,14 +195,16 @@ def _source_id(info: DatasetInfo, data_dir: Path | None) -> tuple:
     return (info.name, info.source)
 
 
-def get_prepared(info: DatasetInfo, data_dir: Path | None, openml_module: Any = None) -> PreparedData:
-    """The prepared data of ``info`` from ``data_dir`` (cached for the life of the process)."""
-    key = _source_id(info, data_dir)
+def get_prepared(info: DatasetInfo, data_dir: Path | None, openml_module: Any = None,
+                 method: str = "openml_folds") -> PreparedData:
+    """The prepared data of ``info`` from ``data_dir`` split by ``method`` (cached for the life of
+    the process)."""
+    key = (*_source_id(info, data_dir), check_split_method(method))
     with _PREPARED_LOCK:
         hit = _PREPARED.get(key)
     if hit is not None:
         return hit
-    prepared = prepare(load_raw(info, data_dir, openml_module), info)
+    prepared = prepare(load_raw(info, data_dir, openml_module), info, method)
     with _PREPARED_LOCK:
         _PREPARED[key] = prepared
     return prepared

@@ -97,10 +97,13 @@ def baseline_fields(spec: CellSpec, method: str, ts: TrainingSet) -> dict[str, A
 
 
 def record_fields(spec: CellSpec, ts: TrainingSet, fields: dict[str, Any], versions: dict[str, str],
-                  n_trainings: int, timings: dict[str, dict[str, float]]) -> dict[str, Any]:
+                  n_trainings: int, timings: dict[str, dict[str, float]],
+                  split_info: dict[str, Any] | None = None) -> dict[str, Any]:
     """A record's fields from the result ``fields`` of a fit or baseline on training set ``ts``;
-    ``timings``: the stage timings of the work that led to it (the fit's own are added)."""
-    rec = {"hyperparameters": ts.names, "mode": spec.mode, "versions": versions, "artefacts": ts.artefacts}
+    ``timings``: the stage timings of the work that led to it (the fit's own are added);
+    ``split_info``: which split of the data made the costs (the benchmark's)."""
+    rec = {"hyperparameters": ts.names, "mode": spec.mode, "versions": versions, "artefacts": ts.artefacts,
+           "split_info": split_info}
     rec.update(fields)
     rec["n_train_points"] = int(len(ts.y))
     rec["n_trainings"] = n_trainings
@@ -180,9 +183,10 @@ def _compute(spec: CellSpec, bench, store: RecordStore, todo: list[RecordKey], c
     log(f"  training sets: n = {list(sets)} ({timings['sampling']['wall_s']:.1f} s)")
     report.n_trainings = bench.n_trainings - trainings_before + bo_trainings
     versions = package_versions()
+    split_info = bench.split_info
 
     def write(key: RecordKey, fields: dict[str, Any]) -> None:
-        rec = record_fields(spec, sets[key.n_samples], fields, versions, report.n_trainings, timings)
+        rec = record_fields(spec, sets[key.n_samples], fields, versions, report.n_trainings, timings, split_info)
         store.write(key, rec)
         claims.pop(key.record_id).release()
         report.written.append(store.path(key))

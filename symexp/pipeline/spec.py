@@ -72,6 +72,7 @@ class CellSpec:
     n_jobs: int = 1
     pdp: PDPSettings | None = None
     keep_failed: bool = False
+    split: str = "openml_folds"  # test rows without the task's split file (conf: split)
 
     @property
     def label(self) -> str:
@@ -162,6 +163,7 @@ def validate_spec(spec: CellSpec, *, check_dirs: bool = True):
         hyperparameters=list(spec.hyperparameters) if spec.hyperparameters else None,
         data_dir=spec.data_dir,
         cache_dir=spec.cache_dir / "evaluations",
+        split=spec.split,
     )
     bench.space.require_numerical("symbolic regression")
     if spec.pdp is not None:

@@ -92,12 +92,13 @@ def benchmark_for(spec: CellSpec):
     """The cell's benchmark (one object per process and benchmark, data loaded once)."""
     from symexp.benchmarks import make_benchmark
 
-    key = (spec.model, spec.dataset, spec.protocol, spec.hyperparameters, str(spec.data_dir), str(spec.cache_dir))
+    key = (spec.model, spec.dataset, spec.protocol, spec.hyperparameters, str(spec.data_dir), str(spec.cache_dir),
+           spec.split)
     bench = _BENCHES.get(key)
     if bench is None:
         bench = make_benchmark(model=spec.model, dataset=spec.dataset, protocol=spec.protocol,
                                hyperparameters=list(spec.hyperparameters) if spec.hyperparameters else None,
-                               data_dir=spec.data_dir, cache_dir=spec.cache_dir / "evaluations")
+                               data_dir=spec.data_dir, cache_dir=spec.cache_dir / "evaluations", split=spec.split)
         _BENCHES[key] = bench
     return bench
 
@@ -450,7 +451,7 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
             versions = versions or package_versions()
             fields = compute(key, ts)
             rec = record_fields(spec, ts, fields, versions, trainings,
-                                {"training_set": {"wall_s": wall, "cpu_s": cpu}})
+                                {"training_set": {"wall_s": wall, "cpu_s": cpu}}, benchmark_for(spec).split_info)
             store.write(key, rec)
             out["written"] += 1
             if rec.get("status") != "ok":

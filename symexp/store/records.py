@@ -46,6 +46,9 @@ sr_timed_out            whether the wall-clock cap stopped evolution early
 n_train_points          rows in the training set
 n_trainings             model trainings this cell actually ran (cache misses)
 artefacts               cache files the record was computed from, relative to the cache root
+split_info              which split of the data made the costs (``source``: ``openml_folds``,
+                        ``openml_task``, ``stratified_kfold`` or ``synthetic``, with its seed, repeat,
+                        fold and the row counts); null in records written before it existed
 warnings                list of notes (e.g. failed evaluations dropped from a training set)
 timings                 {stage: {"wall_s": float, "cpu_s": float}}
 versions                {package: version}
@@ -85,7 +88,8 @@ RECORD_FIELDS = (
     "schema_version", "record_id", "identity", "model", "dataset", "protocol", "method", "mode",
     "sampling_seed", "n_samples", "sr_seed", "parsimony", "sr_engine", "hyperparameters", "status", "error",
     "test_rmse", "train_rmse", "complexity", "formula_complexity", "formula", "formula_latex",
-    "program", "sr_timed_out", "n_train_points", "n_trainings", "artefacts", "warnings", "timings", "versions",
+    "program", "sr_timed_out", "n_train_points", "n_trainings", "artefacts", "split_info", "warnings", "timings",
+    "versions",
     "created_at",
 )
 

@@ -371,7 +371,7 @@ def add_cache_arg(p: argparse.ArgumentParser) -> None:
 
 
 def search_space(model: str, dataset: str, protocol: str, hyperparameters: Sequence[str]):
-    """The :class:`symexp.space.SearchSpace` of ``hyperparameters`` of a benchmark, or ``None``.
+    """The :class:`symexp.benchmarks.space.SearchSpace` of ``hyperparameters`` of a benchmark, or ``None``.
 
     Uses :func:`symexp.benchmarks.make_benchmark` (loads no data); if that refuses (e.g. an
     unusable ``$SYMEXP_DATA_DIR``), the model's registered space directly. ``None`` when the

@@ -64,7 +64,7 @@ from analysis.common import (
 from analysis.formulas import median_run
 from symexp.store.atomic import TMP_PREFIX
 from symexp.errors import SymexpError
-from symexp.testset import slug
+from symexp.benchmarks.testset import slug
 
 DEFAULT_EXPERIMENT = "table1"
 PRESET = "preset"  # parsimony: the preset's own single value (None: any)

@@ -14,7 +14,7 @@ against the noiseless cost on the paper's test grid (10 cell centres per hyperpa
 Pareto front (complexity vs test RMSE) is formed and the elbow rule (Appendix A) walked from the
 simplest formula picks the *elbow formula*, exactly as ``symexp explain`` does. For gplearn the
 paper's own reading of the rule is reported too: the elbow over the sweep points (mean test RMSE
-and mean operation count per coefficient, :func:`symexp.elbow.elbow_point`).
+and mean operation count per coefficient, :func:`symexp.symbolic.elbow.elbow_point`).
 
 Printed: wall and CPU time of each engine (all its fits), the ratio gplearn / operon, and the
 elbow formula, its complexity and test RMSE for each engine and seed. ``--out FILE`` also writes
@@ -35,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from symexp.elbow import elbow_point
+from symexp.symbolic.elbow import elbow_point
 from symexp.explain.front import dedupe, elbow_index, gplearn_sweep, operon_front, pareto_front
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 from symexp.symbolic import SRSettings, operon_status
 
 PAPER_FUNCTIONS = ("add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs")

@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""Measure the constants of symexp/costs.py: evaluation CPU seconds over the space, SR fit CPU seconds.
+"""Measure the constants of symexp/cluster/costs.py: evaluation CPU seconds over the space, SR fit CPU seconds.
 
 Not a test: run it by hand when a model, the data or the SR harness changes, and copy the printed
-tables into symexp/costs.py. Every number is CPU time (``time.process_time`` of the process that
+tables into symexp/cluster/costs.py. Every number is CPU time (``time.process_time`` of the process that
 does the work), so a loaded machine changes little; wall time is printed beside it.
 
     python experiments/calibrate_costs.py evals  [--points 10] [--models lr,svm] [--datasets ...]
@@ -154,7 +154,7 @@ def cmd_sr(args) -> None:
 
 
 def cmd_cache(args) -> None:
-    from symexp.costs import measured_sr_fits, measured_smac_seconds_per_trial
+    from symexp.cluster.costs import measured_sr_fits, measured_smac_seconds_per_trial
     from symexp.store.once import read_if_exists
 
     cache = Path(args.cache)
@@ -222,9 +222,9 @@ def cmd_compare(args) -> None:
     import re
 
     from experiments.hydra_glue import build_views, view_cells
-    from symexp.costs import CostModel
-    from symexp.estimate import estimate_layout, simulate_cell_layout, stage_seconds
-    from symexp.layouts import LayoutSettings
+    from symexp.cluster.costs import CostModel
+    from symexp.cluster.estimate import estimate_layout, simulate_cell_layout, stage_seconds
+    from symexp.cluster.layouts import LayoutSettings
     from symexp.pipeline.work import plan_work
     from symexp.store.records import load_records
 

@@ -3,7 +3,7 @@
 Called by ``experiments/run.py -m ... cluster=slurm|slurm_node`` and by ``experiments/status.py
 --relaunch``; the ``cell`` layout goes through Hydra's submitit launcher instead. The work is
 planned here (what the store and cache lack, :func:`symexp.pipeline.work.plan_work`), shaped into
-arrays (:func:`symexp.layouts.shape_jobs`), each array submitted with ``executor.map_array`` and
+arrays (:func:`symexp.cluster.layouts.shape_jobs`), each array submitted with ``executor.map_array`` and
 its dependencies as ``--dependency=afterany:<array ids>``. This process then waits for every task
 and exits non-zero if any failed (as Hydra's launcher does), printing the first reasons.
 
@@ -64,7 +64,7 @@ class ClusterRunner:
 def plan(views, nodes: int | None = None, cells: list[CellWork] | None = None):
     """``(cells, items, settings, costs)`` of the views (or of ``cells``, a subset of them)."""
     from experiments.hydra_glue import layout_settings, view_cells
-    from symexp.costs import CostModel
+    from symexp.cluster.costs import CostModel
     from symexp.pipeline.work import plan_work
     from symexp.store.records import load_records
 
@@ -80,8 +80,8 @@ def plan(views, nodes: int | None = None, cells: list[CellWork] | None = None):
 
 def launch(views, cells: list[CellWork] | None = None, dry_run: bool = False, name: str | None = None) -> int:
     """Plan, shape, submit and wait. Returns the exit status (0: every task finished)."""
-    from symexp.estimate import estimate_layout
-    from symexp.layouts import shape_jobs
+    from symexp.cluster.estimate import estimate_layout
+    from symexp.cluster.layouts import shape_jobs
 
     cells, items, settings, costs = plan(views, cells=cells)
     experiment = "+".join(v.experiment for v in views)
@@ -113,7 +113,7 @@ def launch(views, cells: list[CellWork] | None = None, dry_run: bool = False, na
 
 
 def _params(cluster: dict[str, Any], array, name: str, dependency: list[str]) -> dict[str, Any]:
-    from symexp.layouts import time_limit_minutes
+    from symexp.cluster.layouts import time_limit_minutes
 
     mem = (float(cluster.get("mem_gb", 64)) if array.name == "nodes"
            else float(cluster.get("mem_gb_per_cpu", 2)) * array.cpus)

@@ -3,7 +3,7 @@
     python experiments/estimate_table.py                      # nodes 1, 2, 4, 8 for the node layout
     python experiments/estimate_table.py --nodes 2,4 --cluster slurm_node
 
-For a fresh store and cache (what a new clone would pay), from the calibration in symexp/costs.py:
+For a fresh store and cache (what a new clone would pay), from the calibration in symexp/cluster/costs.py:
 CPU-hours used, CPU-hours billed (CPUs requested x expected wall time), their ratio and the wall
 time of the sweep, per layout (cell = one task per cell with 64 CPUs; shared = tasks ask for what
 they use; node = one 64-CPU job per node on N nodes). The same numbers as
@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.hydra_glue import build_views, layout_settings, view_cells  # noqa: E402
-from symexp.costs import CostModel  # noqa: E402
-from symexp.estimate import estimate_layout  # noqa: E402
+from symexp.cluster.costs import CostModel  # noqa: E402
+from symexp.cluster.estimate import estimate_layout  # noqa: E402
 from symexp.pipeline.work import plan_work  # noqa: E402
 
 PRESETS = ("table1", "sample_size", "parsimony", "pdp", "table1,sample_size,parsimony,pdp")

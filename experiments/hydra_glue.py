@@ -335,10 +335,10 @@ def view_cells(views: list[View]):
 
 
 def layout_settings(cluster: dict[str, Any], nodes: int | None = None):
-    """The :class:`symexp.layouts.LayoutSettings` of a resolved cluster group (``nodes``
+    """The :class:`symexp.cluster.layouts.LayoutSettings` of a resolved cluster group (``nodes``
     overrides ``cluster.nodes``). ``cluster=local``: the cell layout on this machine's CPUs."""
-    from symexp.costs import TASK_STARTUP_S
-    from symexp.layouts import LayoutSettings
+    from symexp.cluster.costs import TASK_STARTUP_S
+    from symexp.cluster.layouts import LayoutSettings
 
     layout = cluster.get("layout", "cell")
     if cluster.get("name") == "local" or layout == "local":

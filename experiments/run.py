@@ -7,7 +7,7 @@
 
 With ``cluster.layout`` shared or node (``cluster=slurm``, ``slurm_node``) a multirun is not one job
 per cell: experiments/cluster_launch.py plans the sweep's work items and submits them as SLURM job
-arrays shaped for the cluster (see symexp/layouts.py).
+arrays shaped for the cluster (see symexp/cluster/layouts.py).
 
 Every cell of the command is validated before the first job starts: a user error (unknown model
 or key, a bad sample size, a seed out of range, in any cell of a sweep) prints one line and exits

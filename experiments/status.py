@@ -11,7 +11,7 @@ applied (see experiments/hydra_glue.build_view); ``experiment=a,b`` is the union
 that some job is computing right now (on this machine or on any node sharing the store) is
 *running* and never relaunched. The estimate counts what is still to compute (what the store and
 cache hold, and what several cells share, once) for the cluster layout of ``cluster=`` (see
-symexp/estimate.py), and compares the layouts.
+symexp/cluster/estimate.py), and compares the layouts.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def print_estimate(views: list[View], nodes: int | None) -> None:
     from dataclasses import replace
 
     from experiments.cluster_launch import plan
-    from symexp.estimate import estimate_layout, node_counts
+    from symexp.cluster.estimate import estimate_layout, node_counts
 
     cells, items, settings, costs = plan(views, nodes=nodes)
     est = estimate_layout(items, cells, settings)

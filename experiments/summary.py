@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from experiments.hydra_glue import build_view  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
 from symexp.store.records import load_records  # noqa: E402
-from symexp.summary import format_summary  # noqa: E402
+from symexp.store.summary import format_summary  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -203,7 +203,7 @@ PDP_OVERRIDES = ("model=synthetic", "dataset=synthetic", "hyperparameters=[x,y,z
 
 def make_pd_artefact(cache: Path, store: Path, seed: int = 0, n: int = 20, with_records: bool = True) -> Path:
     """A small synthetic PD artefact over the synthetic benchmark's x (log), y, z, plus records."""
-    from symexp.pdp import feature_grid
+    from symexp.sampling.pdp import feature_grid
     from symexp.symbolic import formula_predict
 
     space = landscapes.search_space("synthetic", "synthetic", "hpobench", ["x", "y", "z"])

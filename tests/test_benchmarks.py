@@ -276,7 +276,7 @@ def test_bad_inputs(data_dir, tmp_path):
 
 
 def test_categorical_rejected():
-    from symexp.space import Categorical, SearchSpace
+    from symexp.benchmarks.space import Categorical, SearchSpace
 
     space = SearchSpace((Categorical("kernel", ("rbf", "linear"), "rbf"),))
     with pytest.raises(SymexpError, match="categorical hyperparameter"):

@@ -227,7 +227,7 @@ def test_operon_engine_runs_a_cell(tmp_path):
 
 
 def test_space_with_categorical_exports_to_configspace():
-    from symexp.space import Categorical, Numerical, SearchSpace
+    from symexp.benchmarks.space import Categorical, Numerical, SearchSpace
 
     cs = SearchSpace((Numerical("a", 0.0, 1.0), Categorical("kind", ("x", "y")))).to_configspace(seed=0)
     assert set(cs.keys()) == {"a", "kind"}
@@ -258,7 +258,7 @@ def test_failed_trainings_are_dropped_and_noted(tmp_path, monkeypatch):
 
 def test_a_grid_point_without_any_evaluation_stops_the_cell_and_is_not_cached(tmp_path, monkeypatch):
     from symexp.benchmarks.objective import SyntheticBenchmark
-    from symexp.testset import TestSetError
+    from symexp.benchmarks.testset import TestSetError
 
     real = SyntheticBenchmark._train
     monkeypatch.setattr(SyntheticBenchmark, "_train",

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_pipeline import VOLATILE, quiet, tiny_spec  # noqa: E402
 
-from symexp.costs import CostModel  # noqa: E402
+from symexp.cluster.costs import CostModel  # noqa: E402
 from symexp.pipeline import run_cell  # noqa: E402
 from symexp.pipeline.work import cell_work, plan_work, run_job  # noqa: E402
 from symexp.store import Claim, RecordStore, load_records  # noqa: E402

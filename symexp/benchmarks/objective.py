@@ -63,7 +63,7 @@ from symexp.benchmarks.models import INT_FIDELITIES, ML_MODELS, build_model, mod
 from symexp.benchmarks.split import N_FOLDS, TEST_FOLD_SEED, VALID_SEED, VALID_SIZE, PreparedData, get_prepared
 from symexp.errors import SymexpError, unknown_choice
 from symexp.seeding import derive_rng, derive_seed, stable_hash
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 MODELS: tuple[str, ...] = (*ML_MODELS, "synthetic")
 PROTOCOLS: tuple[str, ...] = ("hpobench", "clean")

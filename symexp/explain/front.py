@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from symexp.elbow import elbow_point
+from symexp.symbolic.elbow import elbow_point
 from symexp.symbolic import SRSettings, formula_predict, make_regressor
 
 

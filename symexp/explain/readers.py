@@ -1,7 +1,7 @@
 """Read an HPO run into a :class:`RunData`: a SMAC3 run directory, an Optuna study, or a CSV.
 
-Every reader returns the same thing: the search space (a :class:`~symexp.space.SearchSpace` of
-:class:`~symexp.space.Numerical` and :class:`~symexp.space.Categorical` hyperparameters), the
+Every reader returns the same thing: the search space (a :class:`~symexp.benchmarks.space.SearchSpace` of
+:class:`~symexp.benchmarks.space.Numerical` and :class:`~symexp.benchmarks.space.Categorical` hyperparameters), the
 evaluated configurations ``X`` (one row per evaluation, one column per hyperparameter, raw units;
 a categorical column holds the index of the choice) and their costs ``y``.
 
@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from symexp.errors import SymexpError, unknown_choice
-from symexp.space import Categorical, Numerical, SearchSpace
+from symexp.benchmarks.space import Categorical, Numerical, SearchSpace
 
 KINDS = ("smac3", "optuna", "csv")
 DIRECTIONS = ("minimize", "maximize")

@@ -29,7 +29,7 @@ import numpy as np
 
 from symexp.errors import SymexpError
 from symexp.explain.readers import round_categoricals
-from symexp.space import SearchSpace
+from symexp.benchmarks.space import SearchSpace
 
 KERNEL = "smac2-blackbox: constant * Matern(5/2, ARD) [* Hamming] + white noise"
 

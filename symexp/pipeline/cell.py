@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from symexp.baselines import LinearBaseline, rmse
+from symexp.pipeline.baselines import LinearBaseline, rmse
 from symexp.parallel import imap_unordered
 from symexp.pipeline.fit import fit_symbolic
 from symexp.pipeline.plan import cell_id, planned_keys
@@ -36,7 +36,7 @@ from symexp.pipeline.spec import CellSpec, validate_spec
 from symexp.pipeline.training import TrainingSet, pdp_training_sets, training_sets
 from symexp.store.claims import Claim
 from symexp.store.records import RecordKey, RecordStore
-from symexp.testset import TestSet, load_or_compute_test_set
+from symexp.benchmarks.testset import TestSet, load_or_compute_test_set
 
 VERSIONED_PACKAGES = (
     "symexp", "smac", "ConfigSpace", "gplearn", "pyoperon", "scikit-learn", "numpy", "scipy", "sympy",

@@ -20,7 +20,7 @@ import numpy as np
 from symexp.pipeline.spec import CellSpec
 from symexp.seeding import stable_hash
 from symexp.store.once import compute_once, read_checked
-from symexp.testset import TestSet, slug
+from symexp.benchmarks.testset import TestSet, slug
 
 Log = Callable[[str], None]
 
@@ -205,8 +205,8 @@ def pdp_artefact_problem(data: Any) -> str | None:
 
 def compute_pdp_artefact(spec: CellSpec, bench, gp, n: int) -> dict[str, Any]:
     """fANOVA importances on the GP mean, the top-k, their PD on the test grid and on random points."""
-    from symexp.importance import fanova_importance
-    from symexp.pdp import partial_dependence
+    from symexp.sampling.importance import fanova_importance
+    from symexp.sampling.pdp import partial_dependence
     from symexp.seeding import derive_rng, derive_seed
 
     def gp_mean(X: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ kind             what                                         needs
 ===============  ===========================================  ===================================
 
 :func:`execute_item` runs one item in any process; :func:`run_job` runs a job's items on a pool
-(the order of :mod:`symexp.schedule`), holding the presence of its cells and writing their
+(the order of :mod:`symexp.cluster.schedule`), holding the presence of its cells and writing their
 ``job_status.json``. Items are idempotent: what exists is skipped, a record claimed by another
 live job is left to it, and an artefact that another process is computing is never waited for
 (the item fails with that reason; its dependents are skipped). Record items never run SMAC: a
@@ -145,11 +145,11 @@ def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float = 120.0) ->
     """The work items that bring ``cells`` to done, from what the store and cache hold now.
 
     Reads only (records, cache files); never moves or writes a file. ``costs``: a
-    :class:`symexp.costs.CostModel` for the items' expected seconds; ``chunk_seconds``: expected
+    :class:`symexp.cluster.costs.CostModel` for the items' expected seconds; ``chunk_seconds``: expected
     length of an evaluation chunk. Items are in a stable order: per group, artefacts first.
     """
-    from symexp.costs import BASELINES_S, ITEM_OVERHEAD_S, PDP_ARTEFACT_S
-    from symexp.testset import test_set_path
+    from symexp.cluster.costs import BASELINES_S, ITEM_OVERHEAD_S, PDP_ARTEFACT_S
+    from symexp.benchmarks.testset import test_set_path
 
     items: dict[str, WorkItem] = {}
     served: dict[str, list[str]] = defaultdict(list)  # item id -> cells it serves
@@ -302,7 +302,7 @@ def execute_item(item: WorkItem) -> dict[str, Any]:
 
 
 def _run_test_chunk(item: WorkItem, log: Log) -> dict[str, Any]:
-    from symexp.testset import load_or_compute_test_set
+    from symexp.benchmarks.testset import load_or_compute_test_set
 
     spec = item.spec
     bench = benchmark_for(spec)
@@ -322,7 +322,7 @@ def _run_test_chunk(item: WorkItem, log: Log) -> dict[str, Any]:
 def require_test_set(spec: CellSpec, bench, log: Log):
     """The test set, assembled from cached evaluations if need be; :class:`ArtefactMissing` when
     more than a few of its evaluations were never computed (their job failed or did not run)."""
-    from symexp.testset import load_or_compute_test_set, test_set_path
+    from symexp.benchmarks.testset import load_or_compute_test_set, test_set_path
 
     path = test_set_path(spec.cache_dir, bench.key, spec.test_points_per_dim, tuple(spec.test_eval_seeds))
     if not path.exists():
@@ -357,7 +357,7 @@ def _run_random_chunk(item: WorkItem, log: Log) -> dict[str, Any]:
 def _run_bo(item: WorkItem, log: Log) -> dict[str, Any]:
     from filelock import Timeout
 
-    from symexp.costs import BO_TIMING_SUFFIX
+    from symexp.cluster.costs import BO_TIMING_SUFFIX
     from symexp.pipeline.training import load_or_run_bo
     from symexp.store.atomic import atomic_write_json
 
@@ -528,7 +528,7 @@ def raise_open_file_limit() -> None:
 
 def run_job(items: Sequence[WorkItem], cells: Sequence[CellWork], n_workers: int, log: Log = print,
             label: str = "job") -> JobReport:
-    """Run ``items`` on ``n_workers`` processes in the order of :mod:`symexp.schedule`.
+    """Run ``items`` on ``n_workers`` processes in the order of :mod:`symexp.cluster.schedule`.
 
     ``cells``: the cells this job answers for: it holds their presence lock (the status command
     shows them *running*) and writes their ``job_status.json``: ``running`` at the start, then
@@ -537,7 +537,7 @@ def run_job(items: Sequence[WorkItem], cells: Sequence[CellWork], n_workers: int
     Returns the :class:`JobReport`; raises ``KeyboardInterrupt`` after marking the cells
     ``interrupted`` when stopped.
     """
-    from symexp.schedule import Task, run_tasks
+    from symexp.cluster.schedule import Task, run_tasks
     from symexp.store.claims import Claim
     from symexp.store.jobstatus import write_job_status
 

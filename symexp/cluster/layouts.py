@@ -14,10 +14,10 @@ Three layouts (``cluster.layout``), chosen by how the cluster bills:
     One job per node, at most ``nodes``; the benchmarks (everything that shares a test set and
     BO runs) are partitioned over the jobs, largest first onto the least-loaded job, so that
     each job computes every artefact its cells need itself; inside a job a pool of
-    ``cpus_per_node`` workers runs the items in :mod:`symexp.schedule` order (BO runs first,
+    ``cpus_per_node`` workers runs the items in :mod:`symexp.cluster.schedule` order (BO runs first,
     then by the longest chain of work behind each item).
 ``cell`` (the original layout: one task per cell, ``cell_cpus`` CPUs, through Hydra)
-    Kept for comparison; see :func:`symexp.estimate.simulate_cell_layout` for its cost.
+    Kept for comparison; see :func:`symexp.cluster.estimate.simulate_cell_layout` for its cost.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from symexp.costs import TASK_STARTUP_S
+from symexp.cluster.costs import TASK_STARTUP_S
 from symexp.errors import SymexpError, unknown_choice
 from symexp.pipeline.work import CellWork, WorkItem
-from symexp.schedule import Task, simulate
+from symexp.cluster.schedule import Task, simulate
 
 LAYOUTS = ("cell", "shared", "node")
 EVALUATION_KINDS = ("test_chunk", "random_chunk")
@@ -201,7 +201,7 @@ def partition_groups(items: Sequence[WorkItem], n_bins: int, cpus: int = 1) -> l
     opens a new job while fewer than ``n_bins`` exist, else goes to the least-loaded one. With
     equal chains this is first-fit decreasing onto ``n_bins`` equal jobs.
     """
-    from symexp.schedule import bottom_levels
+    from symexp.cluster.schedule import bottom_levels
 
     work: dict[str, float] = defaultdict(float)
     by_group: dict[str, list[WorkItem]] = defaultdict(list)

@@ -39,7 +39,7 @@ from collections.abc import Callable
 import numpy as np
 
 from symexp.errors import SymexpError
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 MAX_GRID_POINTS = 2_000_000
 CHUNK = 65_536

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from symexp.errors import SymexpError
-from symexp.space import SearchSpace
+from symexp.benchmarks.space import SearchSpace
 
 CHUNK = 65_536
 

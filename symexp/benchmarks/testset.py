@@ -21,7 +21,7 @@ import numpy as np
 from symexp.errors import SymexpError
 from symexp.store.once import compute_once
 from symexp.seeding import stable_hash
-from symexp.space import SearchSpace
+from symexp.benchmarks.space import SearchSpace
 
 
 class EvaluatesMany(Protocol):

@@ -1,15 +1,15 @@
 """What a sweep will cost on a cluster, before launching it: CPU-hours used and billed, wall time.
 
 The estimate starts from the same work items (:func:`symexp.pipeline.work.plan_work`) and the
-same job shapes (:func:`symexp.layouts.shape_jobs`) that a launch submits, so it counts exactly
+same job shapes (:func:`symexp.cluster.layouts.shape_jobs`) that a launch submits, so it counts exactly
 what would run: what the store and cache already hold costs nothing, and what several cells or
 presets share (a test set, a BO run, a record) is counted once. Expected seconds per item come
-from :class:`symexp.costs.CostModel`.
+from :class:`symexp.cluster.costs.CostModel`.
 
 * **used**: CPU seconds of all items plus each task's startup;
 * **billed**: per task, CPUs requested x expected wall time. The wall time of a task is a model
   of how it runs: for the ``shared`` and ``node`` layouts the list schedule of its items on its
-  CPUs (:func:`symexp.schedule.simulate`, the policy the job itself follows); for the ``cell``
+  CPUs (:func:`symexp.cluster.schedule.simulate`, the policy the job itself follows); for the ``cell``
   layout :func:`simulate_cell_layout` (each cell computes what it needs first and waits, with
   its whole allocation, for an artefact another cell is computing);
 * **wall time of the sweep** on ``nodes`` nodes of ``cpus_per_node`` CPUs, assuming the
@@ -23,9 +23,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from symexp.layouts import JobArray, LayoutSettings, shape_jobs, to_tasks
+from symexp.cluster.layouts import JobArray, LayoutSettings, shape_jobs, to_tasks
 from symexp.pipeline.work import CellWork, WorkItem
-from symexp.schedule import simulate
+from symexp.cluster.schedule import simulate
 
 STAGES = {
     "test_chunk": "test sets", "test_set": "test sets", "random_chunk": "random samples", "bo_run": "BO runs",
@@ -74,7 +74,7 @@ class LayoutEstimate:
             measured = sorted(k for k, v in sources.items() if v.startswith("measured"))
             lines.append(f"  costs: {len(measured)} of {len(sources)} from measurements here"
                          + (f" ({', '.join(measured[:6])}{', ...' if len(measured) > 6 else ''})" if measured else "")
-                         + ", the rest from the calibration in symexp/costs.py")
+                         + ", the rest from the calibration in symexp/cluster/costs.py")
         return "\n".join(lines)
 
 

@@ -59,7 +59,7 @@ PAPER_SUBSET_NATIVE := $(abspath results/paper_subset/store_native)
 paper-subset-bo-selection: $(STAMP)
 	$(PY) experiments/run.py --multirun experiment=table1 model=lr dataset=blood_transfusion,australian mode=bo,bo_gp \
 		sampling_seed=0 bo.selection=native paths.store=$(PAPER_SUBSET_NATIVE)
-	$(PY) experiments/compare_bo_selection.py --store $(PAPER_SUBSET_STORE) --native-store $(PAPER_SUBSET_NATIVE) \
+	$(PY) bench/compare_bo_selection.py --store $(PAPER_SUBSET_STORE) --native-store $(PAPER_SUBSET_NATIVE) \
 		model=lr dataset=blood_transfusion,australian sampling_seed=0
 
 # The lr rows of the subset over all of the preset's sampling seeds (the paper's 5), in the same
@@ -79,10 +79,10 @@ paper-subset-lr-seeds-table: $(STAMP)
 # no fast test pins. Exit status 0 only if all are killed. JOBS=2 checks two changes at a time.
 .PHONY: mutation-check
 mutation-check: $(STAMP)
-	$(PY) experiments/check_mutations.py $(if $(JOBS),--jobs $(JOBS))
+	$(PY) tools/check_mutations.py $(if $(JOBS),--jobs $(JOBS))
 
 bench: $(STAMP)
-	$(PY) experiments/bench_evaluation.py
+	$(PY) bench/bench_evaluation.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

@@ -1,7 +1,7 @@
 """Shared pieces of the analysis commands: names, paths, CLI handling, plotting style, output.
 
 Every command is ``python -m analysis.<name> --store <records dir> --out <dir>``. An experiment
-preset is a *view* of the store (the records its cells plan, ``experiments/hydra_glue.build_view``):
+preset is a *view* of the store (the records its cells plan, ``symexp/app/config.build_view``):
 the analysis reads exactly those records, and takes the protocol values it labels its outputs
 with (n, parsimony, seeds) from the same preset, never from constants of its own. Fits stopped by
 the SR time limit are left out (as the authors did) unless ``--include-timed-out`` is given;
@@ -158,7 +158,7 @@ class ViewRef(str):
 
 @functools.lru_cache(maxsize=16)
 def _view(experiment: str, overrides: tuple[str, ...]):
-    from experiments.hydra_glue import build_view
+    from symexp.app.config import build_view
 
     return build_view([f"experiment={experiment}", *overrides])
 

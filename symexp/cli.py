@@ -12,7 +12,7 @@ from pathlib import Path
 
 from symexp.errors import SymexpError
 
-#: Measured with experiments/bench_explain.py (README, "Explain your own HPO run").
+#: Measured with bench/bench_explain.py (README, "Explain your own HPO run").
 TYPICAL_DEFAULT_RUN = "13-86 s"
 
 
@@ -131,7 +131,7 @@ engines: operon (default) evolves formulas on (error, length) and tunes their co
 whole front of formulas in seconds; gplearn is the paper's engine, one fit per parsimony
 coefficient and seed: 2.4 times slower and far less accurate on the benchmark (RMSE vs the truth
 0.52 of its std against 0.06); both puts all candidates on one front at the time of both. See
-experiments/bench_explain.py and the README for the measurements.
+bench/bench_explain.py and the README for the measurements.
 
 units: log-scaled hyperparameters enter formulas as log10(x) (base-10 logarithm); log is the
 natural logarithm. The report starts with warnings when the formula or the surrogate is poor.

@@ -34,7 +34,7 @@ EXPERIMENT = ViewRef("smoke", OVERRIDES)
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """store + cache of the three modes on the synthetic benchmark (seed 0, n = 8 and 10)."""
-    from experiments.hydra_glue import build_view
+    from symexp.app.config import build_view
     from symexp.pipeline import run_cell
 
     tmp = tmp_path_factory.mktemp("pipe")
@@ -223,7 +223,7 @@ def make_pd_artefact(cache: Path, store: Path, seed: int = 0, n: int = 20, with_
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(art))
     if with_records:
-        from experiments.hydra_glue import build_view
+        from symexp.app.config import build_view
 
         rs = RecordStore(store)
         keys = build_view(["experiment=pdp", *PDP_OVERRIDES, f"sampling_seed={seed}", f"n_samples=[{n}]"]).keys

@@ -1,7 +1,7 @@
 """symexp.benchmarks: API, protocols, determinism across processes, bad inputs, synthetic.
 
 Trainings use cheap fidelity overrides (few iterations / trees) so the whole file runs in
-seconds; the paper's fidelities are timed by experiments/bench_evaluation.py instead.
+seconds; the paper's fidelities are timed by bench/bench_evaluation.py instead.
 """
 
 from __future__ import annotations

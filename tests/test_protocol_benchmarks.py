@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 import symexp.benchmarks.objective as objective
-from experiments.hydra_glue import build_view
+from symexp.app.config import build_view
 from symexp.benchmarks import make_benchmark
 from symexp.benchmarks.datasets import REGISTRY
 from symexp.benchmarks.split import encode_labels, split_indices

@@ -27,7 +27,7 @@ import sympy as sp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_protocol_benchmarks import paper_axis  # noqa: E402
 
-from experiments.hydra_glue import build_view  # noqa: E402
+from symexp.app.config import build_view  # noqa: E402
 from symexp.symbolic import parse_formula  # noqa: E402
 
 PAPER_FUNCTIONS = ["add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs"]

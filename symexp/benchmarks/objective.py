@@ -28,7 +28,7 @@ Protocols
     ``derive_seed("evaluation", key, full_config, seed)`` instead: the bootstrap indices (HPOBench
     draws them from the benchmark's shared ``RandomState``, so they depend on the evaluation
     history and on an unseeded benchmark seed) and, for random sampling and the test set, nothing
-    else. ``experiments/bench_seeding.py`` measures what this choice changes.
+    else. ``bench/bench_seeding.py`` measures what this choice changes.
 ``clean``
     Fit on the training rows only, no resampling (with a ``subsample < 1`` fidelity override,
     a subset drawn without replacement), cost on the validation rows; the model's seed is drawn

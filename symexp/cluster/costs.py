@@ -1,6 +1,6 @@
 """What work costs: the calibration constants, in one place, and what the cache and store measured.
 
-Every constant below is CPU seconds of one core, measured with ``experiments/calibrate_costs.py``
+Every constant below is CPU seconds of one core, measured with ``bench/calibrate_costs.py``
 (``time.process_time`` of the working process, so machine load changes it little). The measuring
 machine: 2 cores (x86-64, shared with other jobs: load 3-8 during the runs, so *wall* times there
 were 1.5-2.5x the CPU times printed here); a cluster core of the same generation is assumed equal.

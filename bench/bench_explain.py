@@ -28,9 +28,9 @@ sees its explained columns), its complexity, R^2 against the surrogate, whether 
 gate warned, and the same RMSE for the best formula on the front and for the surrogate itself
 (partial dependence on the explained hyperparameters; the floor any formula fitted to it sees).
 
-    PYTHONHASHSEED=0 .venv/bin/python -m experiments.bench_explain                # defaults only
-    PYTHONHASHSEED=0 .venv/bin/python -m experiments.bench_explain --variants all
-    PYTHONHASHSEED=0 .venv/bin/python -m experiments.bench_explain --problems lr_depth --variants default,gplearn
+    PYTHONHASHSEED=0 .venv/bin/python -m bench.bench_explain                # defaults only
+    PYTHONHASHSEED=0 .venv/bin/python -m bench.bench_explain --variants all
+    PYTHONHASHSEED=0 .venv/bin/python -m bench.bench_explain --problems lr_depth --variants default,gplearn
 
 Not a test. Runs one explanation at a time (SR single-threaded); ``--out FILE`` writes the rows
 as JSON. The machine's load average is printed at the start and the end: other processes slow

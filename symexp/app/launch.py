@@ -63,7 +63,7 @@ class ClusterRunner:
 
 def plan(views, nodes: int | None = None, cells: list[CellWork] | None = None):
     """``(cells, items, settings, costs)`` of the views (or of ``cells``, a subset of them)."""
-    from experiments.hydra_glue import layout_settings, view_cells
+    from symexp.app.config import layout_settings, view_cells
     from symexp.cluster.costs import CostModel
     from symexp.pipeline.work import plan_work
     from symexp.store.records import load_records
@@ -196,7 +196,7 @@ def wait(jobs: list[tuple[str, Any]], poll_s: float = 5.0) -> int:
 
 def main(overrides: list[str], views=None, dry_run: bool = False) -> int:
     """``run.py -m`` with a shared or node layout: every cell of the overrides."""
-    from experiments.hydra_glue import build_views
+    from symexp.app.config import build_views
 
     try:
         views = views or build_views(overrides)

@@ -7,7 +7,7 @@ store, and prints for each command its CPU seconds (the processes it started inc
 records it wrote and the SR fits it ran. Expected: the second command writes nothing and fits
 nothing; its CPU time is Python start-up, composing the view and reading the store.
 
-    .venv/bin/python experiments/bench_views.py [--keep DIR]
+    .venv/bin/python bench/bench_views.py [--keep DIR]
 """
 
 from __future__ import annotations

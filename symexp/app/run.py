@@ -6,7 +6,7 @@
     python experiments/run.py -m experiment=table1,sample_size,parsimony,pdp cluster=slurm_node   # the paper grid
 
 With ``cluster.layout`` shared or node (``cluster=slurm``, ``slurm_node``) a multirun is not one job
-per cell: experiments/cluster_launch.py plans the sweep's work items and submits them as SLURM job
+per cell: symexp/app/launch.py plans the sweep's work items and submits them as SLURM job
 arrays shaped for the cluster (see symexp/cluster/layouts.py).
 
 Every cell of the command is validated before the first job starts: a user error (unknown model
@@ -32,7 +32,7 @@ sys.path.insert(0, ROOT)
 # give it the repository on its path, wherever the sweep was launched from.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
 
-from experiments.hydra_glue import build_views, cell_spec, compose_config  # noqa: E402
+from symexp.app.config import build_views, cell_spec, compose_config  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
 from symexp.pipeline import run_cell, validate_spec  # noqa: E402
 from symexp.store.jobstatus import write_job_status  # noqa: E402
@@ -88,7 +88,7 @@ def main(cfg: DictConfig) -> dict:
     return summary
 
 
-WORK_ITEM_LAYOUTS = ("shared", "node")  # planned and submitted by experiments/cluster_launch.py
+WORK_ITEM_LAYOUTS = ("shared", "node")  # planned and submitted by symexp/app/launch.py
 
 
 def check_command_line(argv: list[str]):
@@ -119,7 +119,7 @@ if __name__ == "__main__":
         sys.exit(2)
     try:
         if views and (views[0].cluster or {}).get("layout") in WORK_ITEM_LAYOUTS:
-            from experiments.cluster_launch import main as launch_main
+            from symexp.app.launch import main as launch_main
 
             sys.exit(launch_main([a for a in sys.argv[1:] if "=" in a and not a.startswith("-")], views=views))
         main()

@@ -5,7 +5,7 @@ of one evaluation at the HPOBench default configuration (a cache miss: data load
 it is done first), the seconds of the same evaluation again from a fresh benchmark object on the
 same cache directory (a disk hit), and their ratio::
 
-    python experiments/bench_evaluation.py [--dataset phoneme] [--models lr svm] [--protocol clean]
+    python bench/bench_evaluation.py [--dataset phoneme] [--models lr svm] [--protocol clean]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The README's cost table: every paper preset and the whole paper grid, in each cluster layout.
 
-    python experiments/estimate_table.py                      # nodes 1, 2, 4, 8 for the node layout
-    python experiments/estimate_table.py --nodes 2,4 --cluster slurm_node
+    python bench/estimate_table.py                      # nodes 1, 2, 4, 8 for the node layout
+    python bench/estimate_table.py --nodes 2,4 --cluster slurm_node
 
 For a fresh store and cache (what a new clone would pay), from the calibration in symexp/cluster/costs.py:
 CPU-hours used, CPU-hours billed (CPUs requested x expected wall time), their ratio and the wall
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.hydra_glue import build_views, layout_settings, view_cells  # noqa: E402
+from symexp.app.config import build_views, layout_settings, view_cells  # noqa: E402
 from symexp.cluster.costs import CostModel  # noqa: E402
 from symexp.cluster.estimate import estimate_layout  # noqa: E402
 from symexp.pipeline.work import plan_work  # noqa: E402

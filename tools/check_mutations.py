@@ -1,8 +1,8 @@
 """Mutation check of the protocol facts: does the fast suite notice when a fact changes?
 
-    python experiments/check_mutations.py                 # every change of tests/mutations.yaml
-    python experiments/check_mutations.py --only test-grid-cell-centres true-cost-first-seed
-    python experiments/check_mutations.py --verify        # only check that the list matches the code
+    python tools/check_mutations.py                 # every change of tests/mutations.yaml
+    python tools/check_mutations.py --only test-grid-cell-centres true-cost-first-seed
+    python tools/check_mutations.py --verify        # only check that the list matches the code
     make mutation-check
 
 ``tests/mutations.yaml`` lists one-line changes to protocol facts: the file, the exact old text

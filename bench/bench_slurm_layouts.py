@@ -15,9 +15,9 @@ under the load of the moment, and the load average during each run is printed to
 (root) runs the jobs at a higher priority than the machine's other processes, as on a cluster
 node where the allocated CPUs are the job's own.
 
-    python experiments/bench_slurm_layouts.py                     # node, shared, cell
-    python experiments/bench_slurm_layouts.py --layouts node,cell --seeds 0,1,2
-    python experiments/bench_slurm_layouts.py --nice -10      # as root, on a machine shared with others
+    python bench/bench_slurm_layouts.py                     # node, shared, cell
+    python bench/bench_slurm_layouts.py --layouts node,cell --seeds 0,1,2
+    python bench/bench_slurm_layouts.py --nice -10      # as root, on a machine shared with others
 """
 
 from __future__ import annotations

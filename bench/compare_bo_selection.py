@@ -6,7 +6,7 @@ column the mean test RMSE of both modes and the difference. Only the columns tha
 BO run are compared: SR (BO), SR (BO-GP) and the GP baseline (SR (Random) and linear regression
 on random samples do not involve BO).
 
-    .venv/bin/python experiments/compare_bo_selection.py \\
+    .venv/bin/python bench/compare_bo_selection.py \\
         --store results/paper_subset/store --native-store results/paper_subset/store_native \\
         model=lr dataset=blood_transfusion,australian sampling_seed=0
 

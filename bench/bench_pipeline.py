@@ -6,7 +6,7 @@
 2. SR stage speed-up: the same cell's SR fits with n_jobs=2 vs n_jobs=1 (target >= 1.7x on
    2 cores).
 
-    .venv/bin/python experiments/bench_pipeline.py [--population 2000] [--generations 10]
+    .venv/bin/python bench/bench_pipeline.py [--population 2000] [--generations 10]
 
 The harness overhead of one SR fit against plain gplearn is measured by bench_sr_overhead.py.
 """

@@ -4,10 +4,10 @@ Not a test: run it by hand when a model, the data or the SR harness changes, and
 tables into symexp/cluster/costs.py. Every number is CPU time (``time.process_time`` of the process that
 does the work), so a loaded machine changes little; wall time is printed beside it.
 
-    python experiments/calibrate_costs.py evals  [--points 10] [--models lr,svm] [--datasets ...]
-    python experiments/calibrate_costs.py sr     [--points 20,60,140,200,400] [--seeds 0,1]
-    python experiments/calibrate_costs.py cache  --cache results/cache [--store results/store]
-    python experiments/calibrate_costs.py compare experiment=table1 dataset=blood_transfusion,australian \
+    python bench/calibrate_costs.py evals  [--points 10] [--models lr,svm] [--datasets ...]
+    python bench/calibrate_costs.py sr     [--points 20,60,140,200,400] [--seeds 0,1]
+    python bench/calibrate_costs.py cache  --cache results/cache [--store results/store]
+    python bench/calibrate_costs.py compare experiment=table1 dataset=blood_transfusion,australian \
         sampling_seed=0 --store results/paper_subset/store     # the estimate against a measured run
 
 ``evals``: per (model, dataset), ``--points`` configurations of the paper's 10 x 10 test grid
@@ -51,7 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.bench_sr_overhead import landscape  # noqa: E402,F401 - the same SR landscape (also used by the fit script below)
+from bench.bench_sr_overhead import landscape  # noqa: E402,F401 - the same SR landscape (also used by the fit script below)
 from symexp.benchmarks import make_benchmark  # noqa: E402
 from symexp.benchmarks.cache import entry_id  # noqa: E402
 
@@ -120,7 +120,7 @@ def _one_fit(points: int, seed: int, population: int, generations: int) -> dict:
     code = (
         "import json, resource, sys, time\n"
         "sys.path.insert(0, sys.argv[1])\n"
-        "from experiments.calibrate_costs import landscape\n"
+        "from bench.calibrate_costs import landscape\n"
         "from symexp.pipeline.fit import fit_symbolic\n"
         "from symexp.symbolic import SRSettings\n"
         "points, seed, pop, gens = map(int, sys.argv[2:6])\n"
@@ -221,7 +221,7 @@ def cmd_compare(args) -> None:
     import dataclasses
     import re
 
-    from experiments.hydra_glue import build_views, view_cells
+    from symexp.app.config import build_views, view_cells
     from symexp.cluster.costs import CostModel
     from symexp.cluster.estimate import estimate_layout, simulate_cell_layout, stage_seconds
     from symexp.cluster.layouts import LayoutSettings

@@ -7,7 +7,7 @@
     python experiments/status.py experiment=table1 cluster=slurm --relaunch   # launch what is not done
 
 Overrides are those of experiments/run.py; the cells are the preset's sweep with the overrides
-applied (see experiments/hydra_glue.build_view); ``experiment=a,b`` is the union of presets. A cell
+applied (see symexp/app/config.build_view); ``experiment=a,b`` is the union of presets. A cell
 that some job is computing right now (on this machine or on any node sharing the store) is
 *running* and never relaunched. The estimate counts what is still to compute (what the store and
 cache hold, and what several cells share, once) for the cluster layout of ``cluster=`` (see
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.hydra_glue import View, build_views, split_overrides  # noqa: E402
+from symexp.app.config import View, build_views, split_overrides  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
 from symexp.store.records import RecordStore  # noqa: E402
 from symexp.store.status import CellStatus, cell_status, format_status  # noqa: E402
@@ -68,7 +68,7 @@ def print_estimate(views: list[View], nodes: int | None) -> None:
     """The estimate for the chosen layout, then all layouts side by side."""
     from dataclasses import replace
 
-    from experiments.cluster_launch import plan
+    from symexp.app.launch import plan
     from symexp.cluster.estimate import estimate_layout, node_counts
 
     cells, items, settings, costs = plan(views, nodes=nodes)
@@ -134,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if args.relaunch:
         if layout in ("shared", "node"):
-            from experiments.cluster_launch import launch
-            from experiments.hydra_glue import view_cells
+            from symexp.app.launch import launch
+            from symexp.app.config import view_cells
 
             todo_ids = {c.cell_id for view, st in zip(views, statuses) for c, s in zip(view.cells, st)
                         if s.state not in ("done", "running")}

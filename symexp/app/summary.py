@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.hydra_glue import build_view  # noqa: E402
+from symexp.app.config import build_view  # noqa: E402
 from symexp.errors import SymexpError  # noqa: E402
 from symexp.store.records import load_records  # noqa: E402
 from symexp.store.summary import format_summary  # noqa: E402

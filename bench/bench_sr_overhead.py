@@ -7,8 +7,8 @@ and prints the times, the ratio, and whether both give the identical program.
 
 Not a test: run it by hand, once or twice (each fit takes about a minute at paper scale).
 
-    .venv/bin/python experiments/bench_sr_overhead.py                 # paper scale
-    .venv/bin/python experiments/bench_sr_overhead.py --population 500 --generations 5   # quick
+    .venv/bin/python bench/bench_sr_overhead.py                 # paper scale
+    .venv/bin/python bench/bench_sr_overhead.py --population 500 --generations 5   # quick
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ Printed: wall and CPU time of each engine (all its fits), the ratio gplearn / op
 elbow formula, its complexity and test RMSE for each engine and seed. ``--out FILE`` also writes
 the numbers as JSON. Not a test: the gplearn sweep at paper scale takes about 12 x 1 min.
 
-    .venv/bin/python experiments/bench_engines.py                                 # paper scale
-    .venv/bin/python experiments/bench_engines.py --population 500 --generations 5 \\
+    .venv/bin/python bench/bench_engines.py                                 # paper scale
+    .venv/bin/python bench/bench_engines.py --population 500 --generations 5 \\
         --parsimony 0.001,0.01                                                    # quick
 """
 

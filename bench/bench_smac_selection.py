@@ -18,9 +18,9 @@ benchmark's objective, settings of ``conf/bo/paper.yaml``) is made twice, with
 
 Not a test: at the paper's settings one row takes 2 x (3 to 10) minutes on one core.
 
-    .venv/bin/python experiments/bench_smac_selection.py --rows svm:blood_transfusion:0,lr:australian:0 \\
+    .venv/bin/python bench/bench_smac_selection.py --rows svm:blood_transfusion:0,lr:australian:0 \\
         --data-dir $SYMEXP_DATA_DIR --cache-dir results/cache --gp-rmse --out selection.json
-    .venv/bin/python experiments/bench_smac_selection.py --rows synthetic:synthetic:0 --n-trials 60   # quick
+    .venv/bin/python bench/bench_smac_selection.py --rows synthetic:synthetic:0 --n-trials 60   # quick
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ grid of the paper's hyperparameter pair under several seeds with both schemes an
 * ``rank``: the mean Spearman correlation between a single seed's surface (what one BO run or
   random sample sees) and the mean surface (the true cost of the test set).
 
-    .venv/bin/python experiments/bench_seeding.py [--models rf,nn] [--dataset blood_transfusion] [--grid 5] [--seeds 3]
+    .venv/bin/python bench/bench_seeding.py [--models rf,nn] [--dataset blood_transfusion] [--grid 5] [--seeds 3]
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+SYMEXP := $(VENV)/bin/symexp
 SHARED_DATA ?= $(abspath ../shared/data/openml)
 export SYMEXP_DATA_DIR ?= $(SHARED_DATA)
 # One hash seed for every process we start: SMAC's runs depend on it (see symexp/seeding.py).
@@ -21,9 +22,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 smoke: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=smoke
-	$(PY) experiments/summary.py experiment=smoke
-	$(PY) -m analysis.build_all --experiment smoke
+	$(SYMEXP) run --multirun experiment=smoke
+	$(SYMEXP) summary experiment=smoke
+	$(SYMEXP) report --experiment smoke
 
 test: $(STAMP) slurm-ready
 	$(PY) -m pytest -n 2 --dist loadfile -q
@@ -45,7 +46,7 @@ test-fast: $(STAMP)
 # skips what exists. paper-subset-table rebuilds the comparison from the committed records alone.
 PAPER_SUBSET_STORE := $(abspath results/paper_subset/store)
 paper-subset: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=table1 dataset=blood_transfusion,australian sampling_seed=0 \
+	$(SYMEXP) run --multirun experiment=table1 dataset=blood_transfusion,australian sampling_seed=0 \
 		paths.store=$(PAPER_SUBSET_STORE)
 	$(MAKE) paper-subset-table
 
@@ -57,7 +58,7 @@ paper-subset-table: $(STAMP)
 # the pinned smac's own: the lr rows of the subset again with bo.selection=native, in their own store.
 PAPER_SUBSET_NATIVE := $(abspath results/paper_subset/store_native)
 paper-subset-bo-selection: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=table1 model=lr dataset=blood_transfusion,australian mode=bo,bo_gp \
+	$(SYMEXP) run --multirun experiment=table1 model=lr dataset=blood_transfusion,australian mode=bo,bo_gp \
 		sampling_seed=0 bo.selection=native paths.store=$(PAPER_SUBSET_NATIVE)
 	$(PY) bench/compare_bo_selection.py --store $(PAPER_SUBSET_STORE) --native-store $(PAPER_SUBSET_NATIVE) \
 		model=lr dataset=blood_transfusion,australian sampling_seed=0
@@ -66,7 +67,7 @@ paper-subset-bo-selection: $(STAMP)
 # store: do the cells that one sampling seed leaves open (SR (Random), linear regression) come into
 # the published range? The comparison goes to results/paper_subset/analysis_lr_seeds.
 paper-subset-lr-seeds: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=table1 model=lr dataset=blood_transfusion,australian \
+	$(SYMEXP) run --multirun experiment=table1 model=lr dataset=blood_transfusion,australian \
 		paths.store=$(PAPER_SUBSET_STORE)
 	$(MAKE) paper-subset-lr-seeds-table
 

@@ -303,7 +303,7 @@ def make_parser(prog: str, description: str, default_experiment: str | None) -> 
     p.add_argument("--include-timed-out", action="store_true",
                    help="also use SR fits stopped by the time limit (left out by default, as the authors did)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                   help="Hydra overrides of the preset's view, as for experiments/run.py (e.g. protocol=clean)")
+                   help="Hydra overrides of the preset's view, as for `symexp run` (e.g. protocol=clean)")
     return p
 
 

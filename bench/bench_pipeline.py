@@ -20,11 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from symexp.pipeline import CellSpec, run_cell  # noqa: E402
-from symexp.sampling import BOSettings  # noqa: E402
-from symexp.symbolic import SRSettings  # noqa: E402
+from symexp.pipeline import CellSpec, run_cell
+from symexp.sampling import BOSettings
+from symexp.symbolic import SRSettings
 
 FUNCTIONS = ("add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs")
 

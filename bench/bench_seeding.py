@@ -29,10 +29,9 @@ import numpy as np
 from scipy.stats import spearmanr
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from symexp.benchmarks import make_benchmark  # noqa: E402
-from symexp.benchmarks.objective import MLBenchmark  # noqa: E402
+from symexp.benchmarks import make_benchmark
+from symexp.benchmarks.objective import MLBenchmark
 
 
 class PerEvaluationSeed(MLBenchmark):

@@ -1,7 +1,7 @@
 """Benchmark: CPU time used over CPU time billed, per cluster layout, on the local SLURM.
 
 Runs one small sweep (smoke-size settings, several cells: enough work to keep the node's CPUs
-busy) through `experiments/run.py -m ... cluster=slurm_local` once per layout, each with a fresh
+busy) through `symexp run -m ... cluster=slurm_local` once per layout, each with a fresh
 store and cache so that every layout computes everything, one layout after the other on the
 node of slurm/local_cluster.sh (start it first; as root: `bash slurm/local_cluster.sh start`).
 Then, from `sacct`, per layout: the sum of TotalCPU (CPU the jobs used) over the sum of CPUTime
@@ -109,7 +109,7 @@ def run_layout(layout: str, args, workdir: Path) -> dict:
     name = f"bench-{layout}-{uuid.uuid4().hex[:6]}"
     env = dict(os.environ, SYMEXP_STORE=str(workdir / "store"), SYMEXP_CACHE=str(workdir / "cache"))
     env.pop("PYTHONHASHSEED", None)  # the jobs get it from cluster.setup
-    cmd = [PY, str(ROOT / "experiments" / "run.py"), "-m", "experiment=smoke", f"model={args.models}",
+    cmd = [PY, "-m", "symexp.cli", "run", "-m", "experiment=smoke", f"model={args.models}",
            f"mode=bo,random,bo_gp", f"sampling_seed={args.seeds}", f"sr_seeds=[{args.sr_seeds}]",
            "cluster=slurm_local", f"cluster.layout={layout}", f"cluster.cpus_per_node={args.cpus}",
            f"cluster.cpus_per_task={args.cell_cpus if layout == 'cell' else 1}",

@@ -36,14 +36,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from symexp.pipeline.baselines import rmse  # noqa: E402
-from symexp.benchmarks import make_benchmark  # noqa: E402
-from symexp.errors import SymexpError  # noqa: E402
-from symexp.pipeline.training import TolerantObjective  # noqa: E402
-from symexp.sampling import BOSettings, gp_for, run_bo  # noqa: E402
-from symexp.benchmarks.testset import load_or_compute_test_set  # noqa: E402
+from symexp.pipeline.baselines import rmse
+from symexp.benchmarks import make_benchmark
+from symexp.errors import SymexpError
+from symexp.pipeline.training import TolerantObjective
+from symexp.sampling import BOSettings, gp_for, run_bo
+from symexp.benchmarks.testset import load_or_compute_test_set
 
 REPO = Path(__file__).resolve().parents[1]
 MODES = ("smac2.0", "native")

@@ -1,6 +1,6 @@
 """Presets are views of one store (not a test): table1 after sample_size costs no SR fit.
 
-Runs ``experiments/run.py -m experiment=sample_size`` and then ``experiment=table1`` with the
+Runs ``symexp run -m experiment=sample_size`` and then ``experiment=table1`` with the
 same overrides (by default the synthetic benchmark with small BO and SR budgets and n = 20, 40
 standing in for the paper's 20..200 and 140; ``--paper`` keeps the presets' own sizes) in a fresh
 store, and prints for each command its CPU seconds (the processes it started included), the
@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from symexp.store import RecordStore  # noqa: E402
+from symexp.store import RecordStore
 
 SMALL = [
     "model=synthetic", "dataset=synthetic", "mode=bo,random,bo_gp", "sampling_seed=0", "sr.population_size=300",
@@ -41,7 +40,7 @@ def children_cpu() -> float:
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of one run.py command."""
     cpu0, wall0 = children_cpu(), time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "experiments" / "run.py"), "--multirun", *args], cwd=ROOT, env=env,
+    subprocess.run([sys.executable, "-m", "symexp.cli", "run", "--multirun", *args], cwd=ROOT, env=env,
                    check=True, stdout=subprocess.DEVNULL)
     return children_cpu() - cpu0, time.perf_counter() - wall0
 

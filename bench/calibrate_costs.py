@@ -49,11 +49,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from bench.bench_sr_overhead import landscape  # noqa: E402,F401 - the same SR landscape (also used by the fit script below)
-from symexp.benchmarks import make_benchmark  # noqa: E402
-from symexp.benchmarks.cache import entry_id  # noqa: E402
+from bench_sr_overhead import landscape  # noqa: F401 - the same SR landscape (also used by the fit script below)
+from symexp.benchmarks import make_benchmark
+from symexp.benchmarks.cache import entry_id
 
 MODELS = ("lr", "svm", "rf", "xgb", "nn")
 DATASETS = ("blood_transfusion", "vehicle", "australian", "car", "phoneme", "segment", "credit_g", "kc1")
@@ -119,11 +118,10 @@ def _one_fit(points: int, seed: int, population: int, generations: int) -> dict:
 
     code = (
         "import json, resource, sys, time\n"
-        "sys.path.insert(0, sys.argv[1])\n"
-        "from bench.calibrate_costs import landscape\n"
+        "from bench_sr_overhead import landscape\n"
         "from symexp.pipeline.fit import fit_symbolic\n"
         "from symexp.symbolic import SRSettings\n"
-        "points, seed, pop, gens = map(int, sys.argv[2:6])\n"
+        "points, seed, pop, gens = map(int, sys.argv[1:5])\n"
         "s = SRSettings(population_size=pop, generations=gens, metric='rmse', parsimony_coefficient=1e-4,\n"
         "    function_set=('add','sub','mul','div','sqrt','log','exp','sin','cos','abs'), exp_cap=1e5,\n"
         "    time_limit_s=3600.0, n_jobs=1)\n"
@@ -132,8 +130,9 @@ def _one_fit(points: int, seed: int, population: int, generations: int) -> dict:
         "print(json.dumps({'cpu_s': f['timings']['sr_fit']['cpu_s'], 'wall_s': f['timings']['sr_fit']['wall_s'],\n"
         "    'max_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'status': f['status']}))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code, str(ROOT), str(points), str(seed), str(population), str(generations)],
-                         capture_output=True, text=True, check=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run([sys.executable, "-c", code, str(points), str(seed), str(population), str(generations)],
+                         capture_output=True, text=True, check=True, env=env)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 

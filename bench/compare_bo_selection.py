@@ -10,7 +10,7 @@ on random samples do not involve BO).
         --store results/paper_subset/store --native-store results/paper_subset/store_native \\
         model=lr dataset=blood_transfusion,australian sampling_seed=0
 
-The records come from ``experiments/run.py -m experiment=table1 ... [bo.selection=native]``.
+The records come from ``symexp run -m experiment=table1 ... [bo.selection=native]``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.common import ViewRef, load_ok, markdown_table, method_label, run_cli, the_one, view_setting  # noqa: E402
-from analysis.table1 import select_records  # noqa: E402
+from analysis.common import ViewRef, load_ok, markdown_table, method_label, run_cli, the_one, view_setting
+from analysis.table1 import select_records
 
 BO_COLUMNS = ("sr_bo", "sr_bo_gp", "gp_baseline")
 MODES = ("smac2.0", "native")

@@ -7,7 +7,7 @@ For a fresh store and cache (what a new clone would pay), from the calibration i
 CPU-hours used, CPU-hours billed (CPUs requested x expected wall time), their ratio and the wall
 time of the sweep, per layout (cell = one task per cell with 64 CPUs; shared = tasks ask for what
 they use; node = one 64-CPU job per node on N nodes). The same numbers as
-`experiments/status.py experiment=<preset> cluster=<layout> --estimate --nodes N` on a fresh clone.
+`symexp status experiment=<preset> cluster=<layout> --estimate --nodes N` on a fresh clone.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from symexp.app.config import build_views, layout_settings, view_cells  # noqa: E402
-from symexp.cluster.costs import CostModel  # noqa: E402
-from symexp.cluster.estimate import estimate_layout  # noqa: E402
-from symexp.pipeline.work import plan_work  # noqa: E402
+from symexp.app.config import build_views, layout_settings, view_cells
+from symexp.cluster.costs import CostModel
+from symexp.cluster.estimate import estimate_layout
+from symexp.pipeline.work import plan_work
 
 PRESETS = ("table1", "sample_size", "parsimony", "pdp", "table1,sample_size,parsimony,pdp")
 

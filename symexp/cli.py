@@ -1,5 +1,9 @@
-"""The ``symexp`` command.
+"""symexp: reproduce the paper's experiments (run, status, summary, report) or explain your own HPO run.
 
+    symexp run [-m] OVERRIDES...            run cells (Hydra overrides, e.g. experiment=smoke)
+    symexp status OVERRIDES... [--estimate] [--relaunch]
+    symexp summary OVERRIDES...
+    symexp report [--experiment NAME] ...   tables, figures and formulas from the records
     symexp explain PATH [--study NAME] [--space FILE] [--engine operon|gplearn|both] [--out DIR] ...
     symexp explain REPORT_DIR --select N
 """
@@ -138,9 +142,25 @@ natural logarithm. The report starts with warnings when the formula or the surro
 """
 
 
+#: Subcommands that take their own arguments (Hydra overrides, their own flags): ``symexp NAME ARGS``
+#: calls ``main(ARGS)`` of the module, so ``symexp NAME --help`` is that command's own help.
+OWN_ARGUMENTS = {
+    "run": ("symexp.app.run", "run cells: Hydra overrides, e.g. `symexp run -m experiment=smoke`"),
+    "status": ("symexp.app.status", "done / running / missing cells, cost estimate (--estimate), --relaunch"),
+    "summary": ("symexp.app.summary", "RMSE table and formulas of an experiment's records"),
+    "report": ("analysis.build_all", "tables, figures and formulas from the records (results/analysis)"),
+}
+
+
+def _add_own_argument_commands(sub) -> None:
+    for name, (_, text) in OWN_ARGUMENTS.items():
+        sub.add_parser(name, help=text, add_help=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symexp", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_own_argument_commands(sub)
     from symexp.explain import DEFAULTS, ENGINES
 
     e = sub.add_parser(
@@ -201,8 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if argv and argv[0] in OWN_ARGUMENTS:
+            import importlib
+
+            return importlib.import_module(OWN_ARGUMENTS[argv[0]][0]).main(argv[1:])
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except SymexpError as exc:
         print(f"symexp: error: {exc}", file=sys.stderr)

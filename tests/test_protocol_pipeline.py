@@ -24,11 +24,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_protocol_benchmarks import paper_axis  # noqa: E402
+from test_protocol_benchmarks import paper_axis
 
-from symexp.app.config import build_view  # noqa: E402
-from symexp.symbolic import parse_formula  # noqa: E402
+from symexp.app.config import build_view
+from symexp.symbolic import parse_formula
 
 PAPER_FUNCTIONS = ["add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs"]
 N = 140  # Table 1's sample size

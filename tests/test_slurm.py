@@ -459,8 +459,7 @@ def test_smoke_experiment_runs_on_slurm(local_slurm, tmp_path):
     cmd = [sys.executable, str(run), "-m", "experiment=smoke", "cluster=slurm_local", "cluster.layout=cell",
            "cluster.mem_gb=3", f"hydra.sweep.dir={tmp_path / 'runs'}", f"hydra.launcher.name={name}"]
     try:
-        # From the repo root, as `make` does: the jobs import `experiments.*`, and a job's
-        # sys.path holds the submission directory.
+        # From the repo root, as `make` does (the jobs import the installed symexp).
         res = _run(cmd, timeout=420, env=env, cwd=REPO)
     finally:
         _finish_jobs(name)

@@ -1,4 +1,4 @@
-"""experiments/status.py: cell states with reasons, cost estimate, relaunch of what is missing."""
+"""symexp status: cell states with reasons, cost estimate, relaunch of what is missing."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from test_hydra_app import TINY, run_app  # noqa: E402
+from test_hydra_app import TINY, run_app
 
-from symexp.app import status as status_cmd  # noqa: E402
-from symexp.store import Claim, RecordStore  # noqa: E402
-from symexp.store.jobstatus import write_job_status  # noqa: E402
+from symexp.app import status as status_cmd
+from symexp.store import Claim, RecordStore
+from symexp.store.jobstatus import write_job_status
 
 SMOKE = ["experiment=smoke", *TINY]
 JOBS = "results/runs/smoke/synthetic-synthetic-{}-seed0"

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_pipeline import VOLATILE, quiet, tiny_spec  # noqa: E402
+from test_pipeline import VOLATILE, quiet, tiny_spec
 
-from symexp.cluster.costs import CostModel  # noqa: E402
-from symexp.pipeline import run_cell  # noqa: E402
-from symexp.pipeline.work import cell_work, plan_work, run_job  # noqa: E402
-from symexp.store import Claim, RecordStore, load_records  # noqa: E402
-from symexp.store.claims import is_held  # noqa: E402
+from symexp.cluster.costs import CostModel
+from symexp.pipeline import run_cell
+from symexp.pipeline.work import cell_work, plan_work, run_job
+from symexp.store import Claim, RecordStore, load_records
+from symexp.store.claims import is_held
 
 
 def cells_for(tmp: Path, modes=("bo", "random", "bo_gp"), **overrides):

@@ -178,12 +178,12 @@ def test_env(copy: Path) -> dict[str, str]:
 
 def check_imports_from(copy: Path) -> None:
     """The tests in ``copy`` must import the library from ``copy``, not an installed checkout."""
-    code = "import symexp, experiments; print(symexp.__file__); print(experiments.__path__[0])"
+    code = "import symexp, analysis; print(symexp.__file__); print(analysis.__file__)"
     res = subprocess.run([sys.executable, "-c", code], cwd=copy, env=test_env(copy), capture_output=True, text=True)
     lines = res.stdout.split()
     inside = all(Path(p).resolve().is_relative_to(copy.resolve()) for p in lines)
     if res.returncode != 0 or len(lines) != 2 or not inside:
-        raise ListError(f"the scratch copy {copy} does not import its own symexp / experiments "
+        raise ListError(f"the scratch copy {copy} does not import its own symexp / analysis "
                         f"(got {res.stdout.strip() or res.stderr.strip()[-300:]})")
 
 

@@ -1,4 +1,4 @@
-"""Hydra config -> library objects. The only place that knows both Hydra and symexp.
+"""Hydra config -> library objects. The only module that knows both Hydra and the pipeline.
 
 * :func:`cell_spec`: one job's :class:`~symexp.pipeline.CellSpec` from its composed config.
 * :func:`build_view`: an experiment preset (plus command-line overrides) as a *view*: its
@@ -26,7 +26,9 @@ from symexp.pipeline import CellSpec, PDPSettings, check_parsimony, default_n_jo
 from symexp.pipeline.plan import cell_id
 from symexp.store.records import RecordKey
 
-ROOT = Path(__file__).resolve().parents[1]
+# The repository's conf/ is the one source of every protocol setting: symexp runs from a checkout
+# (``pip install -e .``), so the configs are read where they are, never copied into the package.
+ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = ROOT / "conf"
 GROUPS = ("sr", "bo", "cluster", "experiment")
 

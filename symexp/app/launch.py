@@ -1,9 +1,9 @@
 """Submit a sweep in the ``shared`` or ``node`` layout: its work items as SLURM job arrays (submitit).
 
-Called by ``experiments/run.py -m ... cluster=slurm|slurm_node`` and by ``experiments/status.py
---relaunch``; the ``cell`` layout goes through Hydra's submitit launcher instead. The work is
-planned here (what the store and cache lack, :func:`symexp.pipeline.work.plan_work`), shaped into
-arrays (:func:`symexp.cluster.layouts.shape_jobs`), each array submitted with ``executor.map_array`` and
+Called by ``symexp run -m ... cluster=slurm|slurm_node`` and by ``symexp status --relaunch``; the
+``cell`` layout goes through Hydra's submitit launcher instead. The work is planned here (what
+the store and cache lack, :func:`symexp.pipeline.work.plan_work`), shaped into arrays
+(:func:`symexp.cluster.layouts.shape_jobs`), each array submitted with ``executor.map_array`` and
 its dependencies as ``--dependency=afterany:<array ids>``. This process then waits for every task
 and exits non-zero if any failed (as Hydra's launcher does), printing the first reasons.
 
@@ -15,19 +15,14 @@ it resumes from what it wrote (items are idempotent).
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-# A task unpickles this module in a fresh interpreter that inherits our environment.
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-
-from symexp.errors import SymexpError  # noqa: E402
-from symexp.pipeline.work import CellWork, WorkItem  # noqa: E402
+from symexp.errors import SymexpError
+from symexp.pipeline.work import CellWork, WorkItem
 
 MAX_ARRAY_SIZE = 1000  # SLURM's default MaxArraySize is 1001: longer arrays are split
 
@@ -195,7 +190,7 @@ def wait(jobs: list[tuple[str, Any]], poll_s: float = 5.0) -> int:
 
 
 def main(overrides: list[str], views=None, dry_run: bool = False) -> int:
-    """``run.py -m`` with a shared or node layout: every cell of the overrides."""
+    """``symexp run -m`` with a shared or node layout: every cell of the overrides."""
     from symexp.app.config import build_views
 
     try:

@@ -1,13 +1,13 @@
-"""Hydra entry point: one job = one cell (model, dataset, mode, sampling seed).
+"""``symexp run``: one job = one cell (model, dataset, mode, sampling seed), with Hydra overrides.
 
-    python experiments/run.py experiment=smoke mode=bo          # one cell
-    python experiments/run.py -m experiment=smoke               # its sweep (all modes)
-    python experiments/run.py -m experiment=table1 cluster=slurm
-    python experiments/run.py -m experiment=table1,sample_size,parsimony,pdp cluster=slurm_node   # the paper grid
+    symexp run experiment=smoke mode=bo          # one cell
+    symexp run -m experiment=smoke               # its sweep (all modes)
+    symexp run -m experiment=table1 cluster=slurm
+    symexp run -m experiment=table1,sample_size,parsimony,pdp cluster=slurm_node   # the paper grid
 
 With ``cluster.layout`` shared or node (``cluster=slurm``, ``slurm_node``) a multirun is not one job
-per cell: symexp/app/launch.py plans the sweep's work items and submits them as SLURM job
-arrays shaped for the cluster (see symexp/cluster/layouts.py).
+per cell: :mod:`symexp.app.launch` plans the sweep's work items and submits them as SLURM job
+arrays shaped for the cluster (see :mod:`symexp.cluster.layouts`).
 
 Every cell of the command is validated before the first job starts: a user error (unknown model
 or key, a bad sample size, a seed out of range, in any cell of a sweep) prints one line and exits
@@ -20,22 +20,15 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-ROOT = str(Path(__file__).resolve().parents[1])
-sys.path.insert(0, ROOT)
-# Cluster jobs unpickle this module's task in a fresh interpreter that inherits our environment:
-# give it the repository on its path, wherever the sweep was launched from.
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
-
-from symexp.app.config import build_views, cell_spec, compose_config  # noqa: E402
-from symexp.errors import SymexpError  # noqa: E402
-from symexp.pipeline import run_cell, validate_spec  # noqa: E402
-from symexp.store.jobstatus import write_job_status  # noqa: E402
+from symexp.app.config import CONF_DIR, ROOT, build_views, cell_spec, compose_config
+from symexp.errors import SymexpError
+from symexp.pipeline import run_cell, validate_spec
+from symexp.store.jobstatus import write_job_status
 
 
 class Interrupted(KeyboardInterrupt):
@@ -59,8 +52,10 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> dict:
+# An absolute config path: Hydra reads the repository's conf/ wherever the command is started.
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def run_job(cfg: DictConfig) -> dict:
+    """One Hydra job: the cell of ``cfg``, its job state in the job's output directory."""
     output_dir = HydraConfig.get().runtime.output_dir
     try:
         spec = cell_spec(cfg, output_dir)
@@ -88,7 +83,7 @@ def main(cfg: DictConfig) -> dict:
     return summary
 
 
-WORK_ITEM_LAYOUTS = ("shared", "node")  # planned and submitted by symexp/app/launch.py
+WORK_ITEM_LAYOUTS = ("shared", "node")  # planned and submitted by symexp.app.launch
 
 
 def check_command_line(argv: list[str]):
@@ -106,25 +101,33 @@ def check_command_line(argv: list[str]):
                               f"layout of {', '.join(WORK_ITEM_LAYOUTS)} (cluster=slurm, slurm_node); with layout {layout} "
                               "run the presets one after the other")
         return views
-    spec = cell_spec(compose_config(overrides), ROOT)  # the one cell Hydra will run
+    spec = cell_spec(compose_config(overrides), ROOT)  # the one cell Hydra will run (no directory is used)
     validate_spec(spec, check_dirs=False)
     return None
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    """``symexp run [-m] OVERRIDES...``: validate every cell, then run them (Hydra, or the work-item launcher)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        views = check_command_line(sys.argv[1:])
+        views = check_command_line(argv)
     except SymexpError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
-        sys.exit(2)
+        return 2
     try:
         if views and (views[0].cluster or {}).get("layout") in WORK_ITEM_LAYOUTS:
             from symexp.app.launch import main as launch_main
 
-            sys.exit(launch_main([a for a in sys.argv[1:] if "=" in a and not a.startswith("-")], views=views))
-        main()
+            return launch_main([a for a in argv if "=" in a and not a.startswith("-")], views=views)
+        sys.argv = [sys.argv[0], *argv]  # Hydra parses sys.argv
+        run_job()
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the job already says "interrupted"; no traceback
         why = str(exc) or "Ctrl-C"
         print(f"interrupted ({why}): finished records are kept; the same command continues where this stopped",
               file=sys.stderr, flush=True)
-        sys.exit(130)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

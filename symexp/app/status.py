@@ -1,17 +1,17 @@
-"""Status, cost estimate and relaunch of an experiment's cells.
+"""``symexp status``: status, cost estimate and relaunch of an experiment's cells.
 
-    python experiments/status.py experiment=table1                   # done / running / missing / failed, with reasons
-    python experiments/status.py experiment=table1 model=lr --verbose  # a slice, every cell listed
-    python experiments/status.py experiment=table1 cluster=slurm --estimate   # jobs, CPU-hours used and billed
-    python experiments/status.py experiment=table1,sample_size,parsimony,pdp cluster=slurm_node --estimate --nodes 4
-    python experiments/status.py experiment=table1 cluster=slurm --relaunch   # launch what is not done
+    symexp status experiment=table1                   # done / running / missing / failed, with reasons
+    symexp status experiment=table1 model=lr --verbose  # a slice, every cell listed
+    symexp status experiment=table1 cluster=slurm --estimate   # jobs, CPU-hours used and billed
+    symexp status experiment=table1,sample_size,parsimony,pdp cluster=slurm_node --estimate --nodes 4
+    symexp status experiment=table1 cluster=slurm --relaunch   # launch what is not done
 
-Overrides are those of experiments/run.py; the cells are the preset's sweep with the overrides
-applied (see symexp/app/config.build_view); ``experiment=a,b`` is the union of presets. A cell
-that some job is computing right now (on this machine or on any node sharing the store) is
+Overrides are those of ``symexp run``; the cells are the preset's sweep with the overrides
+applied (see :func:`symexp.app.config.build_view`); ``experiment=a,b`` is the union of presets. A
+cell that some job is computing right now (on this machine or on any node sharing the store) is
 *running* and never relaunched. The estimate counts what is still to compute (what the store and
 cache hold, and what several cells share, once) for the cluster layout of ``cluster=`` (see
-symexp/cluster/estimate.py), and compares the layouts.
+:mod:`symexp.cluster.estimate`), and compares the layouts.
 """
 
 from __future__ import annotations
@@ -22,13 +22,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from symexp.app.config import View, build_views, split_overrides  # noqa: E402
-from symexp.errors import SymexpError  # noqa: E402
-from symexp.store.records import RecordStore  # noqa: E402
-from symexp.store.status import CellStatus, cell_status, format_status  # noqa: E402
+from symexp.app.config import View, build_views, split_overrides
+from symexp.errors import SymexpError
+from symexp.store.records import RecordStore
+from symexp.store.status import CellStatus, cell_status, format_status
 
 # The one key a relaunch sweeps inside a multirun: with all other keys fixed per multirun, the
 # multirun's cells are exactly the cells to relaunch (a cartesian product of two swept keys
@@ -42,7 +39,7 @@ def view_status(view: View) -> list[CellStatus]:
 
 
 def relaunch_commands(fixed: list[str], todo: list[dict[str, str]]) -> list[list[str]]:
-    """The fewest ``run.py --multirun`` commands whose cells are exactly ``todo``."""
+    """The fewest ``symexp run --multirun`` commands whose cells are exactly ``todo``."""
     groups: dict[tuple, list[str]] = defaultdict(list)
     for cell in todo:
         outer = tuple(sorted((k, v) for k, v in cell.items() if k != INNER_KEY))
@@ -52,7 +49,7 @@ def relaunch_commands(fixed: list[str], todo: list[dict[str, str]]) -> list[list
         args = [f"{k}={v}" for k, v in outer]
         if any(v is not None for v in inner):
             args.append(f"{INNER_KEY}={','.join(sorted(set(inner), key=str))}")
-        cmds.append([sys.executable, str(ROOT / "experiments" / "run.py"), "--multirun", *fixed, *args])
+        cmds.append([sys.executable, "-m", "symexp.cli", "run", "--multirun", *fixed, *args])
     return cmds
 
 
@@ -100,7 +97,7 @@ def print_estimate(views: list[View], nodes: int | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="symexp status", description=__doc__.splitlines()[0].split(": ", 1)[1])
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. experiment=table1 model=lr")
     parser.add_argument("--verbose", action="store_true", help="list done cells too")
     parser.add_argument("--estimate", action="store_true",
@@ -153,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         cmds = relaunch_commands(fixed, todo)
         print(f"\nrelaunching {len(todo)} cells in {len(cmds)} multirun(s)")
         for cmd in cmds:
-            print("  " + " ".join(cmd[1:]))
+            print("  symexp " + " ".join(cmd[4:]))
         if cmds and not args.dry_run:
             code = run_all(cmds)
             if code != 0:

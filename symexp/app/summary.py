@@ -1,23 +1,19 @@
-"""RMSE table and formulas of an experiment's records (its view of the store).
+"""``symexp summary``: RMSE table and formulas of an experiment's records (its view of the store).
 
-    python experiments/summary.py experiment=smoke
-    python experiments/summary.py experiment=table1 model=lr dataset=vehicle
+    symexp summary experiment=smoke
+    symexp summary experiment=table1 model=lr dataset=vehicle
 
-Overrides are those of experiments/run.py. Missing records are counted, damaged ones listed.
+Overrides are those of ``symexp run``. Missing records are counted, damaged ones listed.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from symexp.app.config import build_view  # noqa: E402
-from symexp.errors import SymexpError  # noqa: E402
-from symexp.store.records import load_records  # noqa: E402
-from symexp.store.summary import format_summary  # noqa: E402
+from symexp.app.config import build_view
+from symexp.errors import SymexpError
+from symexp.store.records import load_records
+from symexp.store.summary import format_summary
 
 
 def main(argv: list[str] | None = None) -> int:

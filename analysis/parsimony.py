@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.common import (
-    DATASET_ORDER, MODEL_ORDER, Report, check_experiment, check_store, dataset_name, facet_axes, fmt,
-    load_ok, make_parser, markdown_table, method_label, model_name, order_keys, panel_title, run_cli,
-    save_figure, set_style, write_csv, write_text, ViewRef,
-)
+from analysis.cli import make_parser, run_cli
+from analysis.figures import facet_axes, save_figure, set_style
+from analysis.names import DATASET_ORDER, MODEL_ORDER, dataset_name, method_label, model_name, order_keys, panel_title
+from analysis.output import fmt, markdown_table, Report, write_csv, write_text
+from analysis.views import check_experiment, check_store, load_ok, ViewRef
 from symexp.symbolic.elbow import MIN_OPS, MIN_REL_IMPROVEMENT, elbow_of_sweep
 
 DEFAULT_EXPERIMENT = "parsimony"

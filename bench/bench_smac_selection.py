@@ -37,7 +37,7 @@ import numpy as np
 import yaml
 
 
-from symexp.pipeline.baselines import rmse
+from symexp.symbolic.convert import rmse
 from symexp.benchmarks import make_benchmark
 from symexp.errors import SymexpError
 from symexp.pipeline.training import TolerantObjective

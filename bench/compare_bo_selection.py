@@ -22,8 +22,11 @@ from pathlib import Path
 import pandas as pd
 
 
-from analysis.common import ViewRef, load_ok, markdown_table, method_label, run_cli, the_one, view_setting
-from analysis.table1 import select_records
+from analysis.cli import run_cli
+from analysis.names import method_label
+from analysis.output import markdown_table
+from analysis.views import load_ok, the_one, view_setting, ViewRef, select_records
+from symexp.store.records import METHODS
 
 BO_COLUMNS = ("sr_bo", "sr_bo_gp", "gp_baseline")
 MODES = ("smac2.0", "native")
@@ -36,7 +39,7 @@ def mode_means(store: Path, overrides: list[str], mode: str) -> pd.DataFrame:
     n = the_one(setting["n_samples"], "n_samples", view)
     parsimony = the_one(setting["parsimony"], "parsimony", view)
     _all, ok = load_ok(store, view)
-    sel = select_records(ok, n, parsimony)
+    sel = select_records(ok, METHODS, n, parsimony)
     sel = sel[sel["method"].isin(BO_COLUMNS)]
     return sel.groupby(["model", "dataset", "method"])["test_rmse"].agg(["mean", "count"])
 

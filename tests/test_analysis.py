@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis import build_all, formulas, parsimony, sample_size, table1
-from analysis.common import run_cli
+from analysis.cli import run_cli
 from symexp.store import RecordStore
 
 ROOT = Path(__file__).resolve().parent.parent

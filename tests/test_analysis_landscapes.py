@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from analysis import build_all, landscapes, pdp_figures
-from analysis.common import ViewRef, load_ok, run_cli
+from analysis.cli import run_cli
+from analysis.views import load_ok, ViewRef
 from analysis.formulas import median_run
 from symexp.store import RecordStore
 

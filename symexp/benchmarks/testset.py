@@ -51,9 +51,20 @@ class TestSetError(RuntimeError):
     __test__ = False
 
 
+TEST_SET_DIR = "testsets"
+
+
 def test_set_path(cache_dir: Path, bench_key: str, points_per_dim: int, eval_seeds: tuple[int, ...]) -> Path:
     tag = stable_hash(bench_key, points_per_dim, list(eval_seeds))
-    return Path(cache_dir) / "testsets" / f"{slug(bench_key)}-grid{points_per_dim}-{tag}.json"
+    return Path(cache_dir) / TEST_SET_DIR / f"{slug(bench_key)}-grid{points_per_dim}-{tag}.json"
+
+
+def test_set_files(cache_dir: Path, bench_prefix: str) -> list[Path]:
+    """The test-set files in the cache of every benchmark whose key starts with ``bench_prefix``
+    (e.g. ``"lr/australian/hpobench/"``), as :func:`test_set_path` names them."""
+    from symexp.store.once import artefact_files
+
+    return artefact_files(Path(cache_dir) / TEST_SET_DIR, "*.json", slug(bench_prefix))
 
 
 def slug(key: str) -> str:

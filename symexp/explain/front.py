@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from symexp.symbolic.elbow import elbow_point
-from symexp.symbolic import SRSettings, formula_predict, make_regressor
+from symexp.symbolic import SRSettings, formula_predict, make_regressor, rmse
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _score(formula: str, names: Sequence[str], X: np.ndarray, y: np.ndarray) -> 
     pred = formula_predict(formula, names, X)
     if not np.all(np.isfinite(pred)):
         return math.inf
-    return float(np.sqrt(np.mean((pred - y) ** 2)))
+    return rmse(y, pred)
 
 
 Progress = Callable[[str], None]

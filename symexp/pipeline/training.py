@@ -19,7 +19,7 @@ import numpy as np
 
 from symexp.pipeline.spec import CellSpec
 from symexp.seeding import stable_hash
-from symexp.store.once import compute_once, read_checked
+from symexp.store.once import artefact_files, compute_once, read_checked
 from symexp.benchmarks.testset import TestSet, slug
 
 Log = Callable[[str], None]
@@ -51,6 +51,12 @@ class TrainingSet:
 
 def bo_run_path(spec: CellSpec, bench_key: str) -> Path:
     return spec.cache_dir / "bo" / slug(bench_key) / f"seed{spec.sampling_seed}-{stable_hash(bench_key, spec.bo.to_json())}.json"
+
+
+def bo_run_files(cache_dir: Path, bench_prefix: str, sampling_seed: int) -> list[Path]:
+    """The cached BO runs of one sampling seed of every benchmark whose key starts with
+    ``bench_prefix``, as :func:`bo_run_path` names them."""
+    return artefact_files(Path(cache_dir) / "bo", f"*/seed{sampling_seed}-*.json", slug(bench_prefix))
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,11 @@ def pdp_artefact_path(spec: CellSpec, bench_key: str, n: int) -> Path:
     tag = stable_hash(bench_key, spec.bo.to_json(), dataclasses.asdict(spec.pdp),
                       spec.test_points_per_dim, spec.bo_gp_points, spec.sampling_seed, n)
     return spec.cache_dir / "pdp" / slug(bench_key) / f"seed{spec.sampling_seed}-n{n}-{tag}.json"
+
+
+def pdp_artefact_files(cache_dir: Path) -> list[Path]:
+    """Every PD artefact in the cache, as :func:`pdp_artefact_path` names them."""
+    return artefact_files(Path(cache_dir) / "pdp", "*/*.json")
 
 
 def pdp_artefact_problem(data: Any) -> str | None:

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from symexp.store.records import METHODS
-
-METHOD_LABELS = {
-    "sr_bo": "SR (BO)",
-    "sr_random": "SR (Random)",
-    "sr_bo_gp": "SR (BO-GP)",
-    "gp_baseline": "GP baseline",
-    "linear_regression": "Linear regression",
-}
+from symexp.store.records import METHOD_LABELS, METHODS
 
 
 def rmse_table(records: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """The defaults of ``symexp explain`` (light: the command-line parser reads them).
 
-They were chosen with ``bench/bench_explain.py`` on runs with a known truth; the README
-("Explain your own HPO run") quotes the measurements.
+They were chosen with ``bench/bench_explain.py`` on runs with a known truth; docs/measurements.md
+quotes the measurements.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ size from the records.
 
 ``compare``: the estimate from the calibration alone (empty store and cache) of a view against a
 run of it (read only): SR fit CPU, BO run and sampling wall, and each cell type's wall, for the
-cells the store holds complete (the numbers in the README's "Estimate vs. the paper subset").
+cells the store holds complete (the numbers in docs/measurements.md, "The estimate against the paper subset").
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def cmd_compare(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = [dataclasses.replace(c, spec=dataclasses.replace(c.spec, store_dir=Path(tmp) / "s", cache_dir=Path(tmp) / "c"))
                  for c in cells]
-        items = plan_work(fresh, CostModel(prefer_measured=False), chunk_seconds=120)
+        items = plan_work(fresh, CostModel(prefer_measured=False), chunk_seconds=LayoutSettings().chunk_seconds)
     stage, _ = stage_seconds(items)
     keys = [k for v in views for k in v.keys]
     records, _ = load_records(Path(args.store), keys)

@@ -1,4 +1,4 @@
-"""The README's cost table: every paper preset and the whole paper grid, in each cluster layout.
+"""The cost table of docs/cluster.md: every paper preset and the whole paper grid, in each cluster layout.
 
     python bench/estimate_table.py                      # nodes 1, 2, 4, 8 for the node layout
     python bench/estimate_table.py --nodes 2,4 --cluster slurm_node
@@ -43,8 +43,8 @@ def main() -> None:
             cells = [dataclasses.replace(c, spec=dataclasses.replace(c.spec, store_dir=Path(tmp) / "store",
                                                                      cache_dir=Path(tmp) / "cache"))
                      for c in view_cells(views)]
-            items = plan_work(cells, CostModel(prefer_measured=False))
             base = layout_settings(views[0].cluster or {})
+            items = plan_work(cells, CostModel(prefer_measured=False), chunk_seconds=base.chunk_seconds)
             rows = [("cell (64 CPUs/cell)", dataclasses.replace(base, layout="cell", nodes=args.shared_nodes)),
                     ("shared (1-CPU tasks)", dataclasses.replace(base, layout="shared", nodes=args.shared_nodes))]
             rows += [(f"node, {n} node(s)", dataclasses.replace(base, layout="node", nodes=int(n)))

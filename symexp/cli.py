@@ -1,9 +1,5 @@
-"""symexp: reproduce the paper's experiments (run, status, summary, report) or explain your own HPO run.
+"""The ``symexp`` command.
 
-    symexp run [-m] OVERRIDES...            run cells (Hydra overrides, e.g. experiment=smoke)
-    symexp status OVERRIDES... [--estimate] [--relaunch]
-    symexp summary OVERRIDES...
-    symexp report [--experiment NAME] ...   tables, figures and formulas from the records
     symexp explain PATH [--study NAME] [--space FILE] [--engine operon|gplearn|both] [--out DIR] ...
     symexp explain REPORT_DIR --select N
 """
@@ -16,7 +12,7 @@ from pathlib import Path
 
 from symexp.errors import SymexpError
 
-#: Measured with bench/bench_explain.py (README, "Explain your own HPO run").
+#: Measured with bench/bench_explain.py (docs/measurements.md).
 TYPICAL_DEFAULT_RUN = "13-86 s"
 
 
@@ -135,12 +131,15 @@ engines: operon (default) evolves formulas on (error, length) and tunes their co
 whole front of formulas in seconds; gplearn is the paper's engine, one fit per parsimony
 coefficient and seed: 2.4 times slower and far less accurate on the benchmark (RMSE vs the truth
 0.52 of its std against 0.06); both puts all candidates on one front at the time of both. See
-bench/bench_explain.py and the README for the measurements.
+bench/bench_explain.py and docs/measurements.md for the measurements.
 
 units: log-scaled hyperparameters enter formulas as log10(x) (base-10 logarithm); log is the
 natural logarithm. The report starts with warnings when the formula or the surrogate is poor.
 """
 
+
+DESCRIPTION = ("symexp: reproduce the paper's experiments (run, status, summary, report; Hydra overrides as in "
+               "conf/) or explain your own HPO run (explain).")
 
 #: Subcommands that take their own arguments (Hydra overrides, their own flags): ``symexp NAME ARGS``
 #: calls ``main(ARGS)`` of the module, so ``symexp NAME --help`` is that command's own help.
@@ -158,7 +157,7 @@ def _add_own_argument_commands(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="symexp", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="symexp", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_own_argument_commands(sub)
     from symexp.explain import DEFAULTS, ENGINES

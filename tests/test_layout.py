@@ -75,3 +75,28 @@ def test_the_committed_paper_subset_records_are_found_by_their_view():
     records, damaged = load_records(view.store_dir, view.keys)
     assert len(view.keys) == 110
     assert (len(records), len(damaged)) == (110, 0)
+
+
+def test_the_cluster_fallbacks_are_conf_cluster_slurm_yaml():
+    """LayoutSettings' defaults (what a cluster group that leaves a key out gets) are the values of
+    conf/cluster/slurm.yaml, the one place cluster defaults are stated."""
+    import dataclasses
+
+    from symexp.app.config import compose_config, layout_settings, resolved
+    from symexp.cluster.layouts import LayoutSettings
+
+    cluster = resolved(compose_config(["cluster=slurm"]))["cluster"]
+    from_conf = layout_settings(cluster)
+    defaults = LayoutSettings()
+    fields = [f.name for f in dataclasses.fields(LayoutSettings)]
+    assert {f: getattr(defaults, f) for f in fields} == {f: getattr(from_conf, f) for f in fields}
+
+
+def test_local_pool_gets_the_slurm_defaults_for_what_it_leaves_out():
+    from symexp.app.config import compose_config, layout_settings, resolved
+    from symexp.cluster.layouts import LayoutSettings
+
+    cluster = resolved(compose_config(["cluster=local_pool"]))["cluster"]
+    settings = layout_settings(cluster)
+    assert settings.layout == "node" and settings.chunk_seconds == cluster["chunk_seconds"]
+    assert settings.task_seconds == LayoutSettings().task_seconds

@@ -41,9 +41,10 @@ class ClusterRunner:
     """The callable submitit runs in each task; checkpointable (requeued with the same task)."""
 
     def __call__(self, task: TaskSpec) -> dict[str, Any]:
-        from symexp.pipeline.work import default_workers, run_job
+        from symexp.parallel import default_n_jobs
+        from symexp.pipeline.work import run_job
 
-        workers = max(1, min(task.cpus, default_workers()))
+        workers = max(1, min(task.cpus, default_n_jobs()))
         report = run_job(task.items, task.cells, workers, log=lambda m: print(m, flush=True), label=task.label)
         if not report.ok:
             raise RuntimeError(f"{task.label}: {len(report.failures)} work item(s) did not finish; first: "
@@ -108,20 +109,22 @@ def launch(views, cells: list[CellWork] | None = None, dry_run: bool = False, na
 
 
 def _params(cluster: dict[str, Any], array, name: str, dependency: list[str]) -> dict[str, Any]:
+    # Every key is set by conf/cluster/slurm.yaml, which each SLURM cluster group starts from: no
+    # second default here.
     from symexp.cluster.layouts import time_limit_minutes
 
-    mem = (float(cluster.get("mem_gb", 64)) if array.name == "nodes"
-           else float(cluster.get("mem_gb_per_cpu", 2)) * array.cpus)
+    mem = (float(cluster["mem_gb"]) if array.name == "nodes"
+           else float(cluster["mem_gb_per_cpu"]) * array.cpus)
     params: dict[str, Any] = {
         "name": name,
-        "timeout_min": time_limit_minutes(array, float(cluster.get("timeout_margin", 1.5)),
-                                          int(cluster.get("min_timeout_min", 20)), int(cluster.get("max_timeout_min", 2880))),
+        "timeout_min": time_limit_minutes(array, float(cluster["timeout_margin"]),
+                                          int(cluster["min_timeout_min"]), int(cluster["max_timeout_min"])),
         "cpus_per_task": array.cpus,
         "mem_gb": mem,
         "nodes": 1,
         "tasks_per_node": 1,
-        "slurm_array_parallelism": int(cluster.get("array_parallelism", 512)),
-        "slurm_signal_delay_s": int(cluster.get("signal_delay_s", 120)),
+        "slurm_array_parallelism": int(cluster["array_parallelism"]),
+        "slurm_signal_delay_s": int(cluster["signal_delay_s"]),
         "slurm_setup": list(cluster.get("setup") or []),
         "slurm_additional_parameters": dict(cluster.get("additional_parameters") or {}),
     }
@@ -140,7 +143,7 @@ def submit(arrays, cluster: dict[str, Any], folder: Path, name: str) -> list[tup
     import submitit
 
     executor = submitit.AutoExecutor(folder=str(folder), cluster="slurm",
-                                     slurm_max_num_timeout=int(cluster.get("max_num_timeout", 2)))
+                                     slurm_max_num_timeout=int(cluster["max_num_timeout"]))
     ids: dict[str, list[str]] = {}
     out = []
     runner = ClusterRunner()

@@ -22,10 +22,13 @@ import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from symexp.cluster.layouts import JobArray, LayoutSettings, shape_jobs, to_tasks
-from symexp.pipeline.work import CellWork, WorkItem
 from symexp.cluster.schedule import simulate
+
+if TYPE_CHECKING:  # only annotations: the work items are the pipeline's (symexp.pipeline.work)
+    from symexp.pipeline.work import CellWork, WorkItem
 
 STAGES = {
     "test_chunk": "test sets", "test_set": "test sets", "random_chunk": "random samples", "bo_run": "BO runs",

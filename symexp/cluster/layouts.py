@@ -26,11 +26,14 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from symexp.cluster.costs import TASK_STARTUP_S
 from symexp.errors import SymexpError, unknown_choice
-from symexp.pipeline.work import CellWork, WorkItem
 from symexp.cluster.schedule import Task, simulate
+
+if TYPE_CHECKING:  # only annotations: the work items are the pipeline's (symexp.pipeline.work)
+    from symexp.pipeline.work import CellWork, WorkItem
 
 LAYOUTS = ("cell", "shared", "node")
 EVALUATION_KINDS = ("test_chunk", "random_chunk")
@@ -40,7 +43,11 @@ BO_KINDS = ("bo_run", "pdp")
 @dataclass(frozen=True)
 class LayoutSettings:
     """The shape of the jobs (see the module docstring); ``nodes`` is also the number of
-    ``cpus_per_node``-CPU nodes the sweep's wall time is estimated for."""
+    ``cpus_per_node``-CPU nodes the sweep's wall time is estimated for.
+
+    A field that a cluster group leaves out (``cluster=local_pool``) takes the value of
+    ``conf/cluster/slurm.yaml``; tests/test_layout.py checks that these defaults equal it.
+    """
 
     layout: str = "shared"
     cpus_per_node: int = 64
@@ -50,7 +57,7 @@ class LayoutSettings:
     cell_cpus: int = 64
     chunk_seconds: float = 120.0
     startup_s: float = TASK_STARTUP_S
-    array_parallelism: int = 10**6  # at most this many tasks of one array run at once
+    array_parallelism: int = 512  # at most this many tasks of one array run at once
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:

@@ -13,13 +13,6 @@ import numpy as np
 from sklearn.linear_model import LinearRegression
 
 
-def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Root mean squared error of two (n,) arrays."""
-    y_true = np.asarray(y_true, dtype=float).ravel()
-    y_pred = np.asarray(y_pred, dtype=float).ravel()
-    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
-
-
 class LinearBaseline:
     """Least squares on (optionally log-transformed) hyperparameters; ``fit``/``predict`` on raw arrays."""
 

@@ -30,7 +30,6 @@ by every fit that needs it.
 from __future__ import annotations
 
 import dataclasses
-import os
 import resource
 import socket
 import time
@@ -141,7 +140,7 @@ def _chunks(indices: list, per_chunk: int) -> list[list]:
 
 # -- planning --------------------------------------------------------------------------------------
 
-def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float = 120.0) -> list[WorkItem]:
+def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float) -> list[WorkItem]:
     """The work items that bring ``cells`` to done, from what the store and cache hold now.
 
     Reads only (records, cache files); never moves or writes a file. ``costs``: a
@@ -420,8 +419,7 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
                    log: Log) -> dict[str, Any]:
     """Claim each record, build its training set, compute and write it; skip what exists or
     what another live job holds."""
-    from symexp.pipeline.cell import package_versions, record_fields
-    from symexp.store.claims import Claim
+    from symexp.pipeline.recording import ELSEWHERE, EXISTS, claim_record, package_versions, write_record
 
     spec = item.spec
     store = RecordStore(spec.store_dir)
@@ -429,17 +427,14 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
     versions = None
     sets: dict[int, tuple[Any, int, float, float]] = {}
     for key in keys:
-        claim = Claim(store.claim_path(key.record_id))
-        if not store.needs_compute(key, spec.keep_failed, log):
+        claim = claim_record(store, key, spec.keep_failed, log)
+        if claim is EXISTS:
             out["skipped"] += 1
             continue
-        if not claim.try_acquire():
+        if claim is ELSEWHERE:
             out["claimed_elsewhere"] += 1
             continue
         try:
-            if not store.needs_compute(key, spec.keep_failed, log):
-                out["skipped"] += 1
-                continue
             if key.n_samples not in sets:
                 w0, c0 = time.perf_counter(), time.process_time()
                 ts, trainings = training_set_for(spec, key.n_samples, log)
@@ -447,9 +442,8 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
             ts, trainings, wall, cpu = sets[key.n_samples]
             versions = versions or package_versions()
             fields = compute(key, ts)
-            rec = record_fields(spec, ts, fields, versions, trainings,
-                                {"training_set": {"wall_s": wall, "cpu_s": cpu}})
-            store.write(key, rec)
+            rec = write_record(store, key, spec, ts, fields, versions, trainings,
+                               {"training_set": {"wall_s": wall, "cpu_s": cpu}})
             out["written"] += 1
             if rec.get("status") != "ok":
                 out["failed_records"].append(f"{key.method} n={key.n_samples} sr_seed={key.sr_seed}: {rec.get('error')}")
@@ -459,7 +453,7 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
 
 
 def _run_baselines(item: WorkItem, log: Log) -> dict[str, Any]:
-    from symexp.pipeline.cell import Stopwatch, baseline_fields
+    from symexp.pipeline.recording import Stopwatch, baseline_fields
 
     def compute(key: RecordKey, ts) -> dict[str, Any]:
         timings: dict[str, dict[str, float]] = {}
@@ -608,11 +602,3 @@ def run_job(items: Sequence[WorkItem], cells: Sequence[CellWork], n_workers: int
     log(f"{label}: finished in {report.wall_s:.0f} s: " + ", ".join(f"{v} {k}" for k, v in report.items.items())
         + f"; workers busy {100 * report.utilisation:.0f} % of the time")
     return report
-
-
-def default_workers() -> int:
-    """CPUs this process may use (respects SLURM/cgroup affinity)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1

@@ -28,6 +28,7 @@ the numbers as JSON. Not a test: the gplearn sweep at paper scale takes about 12
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -38,10 +39,9 @@ import numpy as np
 from symexp.symbolic.elbow import elbow_point
 from symexp.explain.front import dedupe, elbow_index, gplearn_sweep, operon_front, pareto_front
 from symexp.benchmarks.space import Numerical, SearchSpace
-from symexp.symbolic import SRSettings, operon_status
+from symexp.app.config import preset_config, sr_settings
+from symexp.symbolic import operon_status
 
-PAPER_FUNCTIONS = ("add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs")
-PAPER_PARSIMONY = (0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075)
 
 
 def problem(name: str) -> tuple[SearchSpace, callable]:
@@ -79,15 +79,16 @@ def timed(fn):
 
 
 def main() -> None:
+    paper = preset_config("parsimony")  # the paper's SR settings and parsimony sweep, from conf/
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--problem", default="svm", choices=["svm", "synthetic", "branin"])
-    ap.add_argument("--n-points", type=int, default=400)
+    ap.add_argument("--n-points", type=int, default=paper["bo_gp"]["n_points"])
     ap.add_argument("--noise", type=float, default=0.005, help="std of Gaussian noise on the training labels")
-    ap.add_argument("--population", type=int, default=5000)
-    ap.add_argument("--generations", type=int, default=20)
-    ap.add_argument("--parsimony", type=floats, default=PAPER_PARSIMONY, help="gplearn sweep (comma-separated)")
+    ap.add_argument("--population", type=int, default=paper["sr"]["population_size"])
+    ap.add_argument("--generations", type=int, default=paper["sr"]["generations"])
+    ap.add_argument("--parsimony", type=floats, default=tuple(paper["parsimony"]), help="gplearn sweep (comma-separated)")
     ap.add_argument("--seeds", type=ints, default=(0,), help="SR seeds (comma-separated)")
-    ap.add_argument("--time-limit", type=float, default=900.0)
+    ap.add_argument("--time-limit", type=float, default=float(paper["sr"]["time_limit_s"]))
     ap.add_argument("--out", type=Path, help="also write the results as JSON")
     args = ap.parse_args()
     if operon_status() is not None:
@@ -100,8 +101,8 @@ def main() -> None:
     X_test = space.test_grid(10)
     y_test = cost(X_test)
     names, logs = space.names, [hp.log for hp in space]
-    settings = SRSettings(population_size=args.population, generations=args.generations, metric="rmse",
-                          function_set=PAPER_FUNCTIONS, exp_cap=1e5, time_limit_s=args.time_limit, n_jobs=1)
+    settings = dataclasses.replace(sr_settings(paper), population_size=args.population, generations=args.generations,
+                                   time_limit_s=args.time_limit)
     print(f"problem {args.problem}: {args.n_points} training points (noise {args.noise:g}), test grid "
           f"{len(X_test)} points; population {args.population}, {args.generations} generations; gplearn sweep "
           f"{len(args.parsimony)} coefficients; SR seeds {list(args.seeds)}", flush=True)

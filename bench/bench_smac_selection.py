@@ -34,17 +34,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 
 from symexp.symbolic.convert import rmse
 from symexp.benchmarks import make_benchmark
 from symexp.errors import SymexpError
 from symexp.pipeline.training import TolerantObjective
-from symexp.sampling import BOSettings, gp_for, run_bo
+from symexp.app.config import bo_settings, preset_config
+from symexp.sampling import gp_for, run_bo
 from symexp.benchmarks.testset import load_or_compute_test_set
 
-REPO = Path(__file__).resolve().parents[1]
 MODES = ("smac2.0", "native")
 ORIGIN_CLASSES = {
     "Initial Design": "initial design",
@@ -97,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=None, help="offline OpenML CSVs (default: $SYMEXP_DATA_DIR)")
     ap.add_argument("--cache-dir", default=None, help="evaluation / test-set cache (default: a temporary directory)")
     ap.add_argument("--gp-rmse", action="store_true", help="also score the GP baseline on the test grid")
-    ap.add_argument("--n", type=int, default=140, help="BO evaluations of the GP scored with --gp-rmse (default 140)")
+    ap.add_argument("--n", type=int, default=None, help="BO evaluations of the GP scored with --gp-rmse "
+                                                        "(default: table1's n, conf/experiment/table1.yaml)")
     ap.add_argument("--out", default=None, help="also write the numbers as JSON here")
     args = ap.parse_args(argv)
+    args.n = args.n if args.n is not None else preset_config("table1")["n_samples"][0]
 
     try:
         rows = []
@@ -109,9 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"error: --rows must be model:dataset:seed[,...], got {args.rows!r}", file=sys.stderr)
         return 2
-    paper = yaml.safe_load((REPO / "conf" / "bo" / "paper.yaml").read_text())
     try:
-        base = BOSettings.from_json(paper)
+        base = bo_settings(preset_config("table1"))  # the paper's BO settings, from conf/
         if args.n_trials is not None:
             base = dataclasses.replace(base, n_trials=args.n_trials,
                                        snapshot_sizes=tuple(n for n in base.snapshot_sizes if n <= args.n_trials)

@@ -14,15 +14,16 @@ Not a test: run it by hand, once or twice (each fit takes about a minute at pape
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
 from gplearn.genetic import SymbolicRegressor
 
-from symexp.symbolic import SRSettings, SymbolicRegression
+from symexp.app.config import preset_config, sr_settings
+from symexp.symbolic import SymbolicRegression
 from symexp.symbolic.functions import gplearn_function_set
 
-PAPER_FUNCTIONS = ("add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs")
 
 
 def landscape(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -37,18 +38,18 @@ def landscape(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main() -> None:
+    paper = preset_config("table1")  # the paper's settings, from conf/
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--population", type=int, default=5000)
-    ap.add_argument("--generations", type=int, default=20)
-    ap.add_argument("--parsimony", type=float, default=1e-4)
-    ap.add_argument("--n-points", type=int, default=140)
+    ap.add_argument("--population", type=int, default=paper["sr"]["population_size"])
+    ap.add_argument("--generations", type=int, default=paper["sr"]["generations"])
+    ap.add_argument("--parsimony", type=float, default=paper["parsimony"][0])
+    ap.add_argument("--n-points", type=int, default=paper["n_samples"][0])
     ap.add_argument("--seed", type=int, default=0, help="SR seed (gplearn random_state)")
     ap.add_argument("--repeats", type=int, default=1, help="pairs of fits (direct, symexp), alternating")
     args = ap.parse_args()
 
-    settings = SRSettings(population_size=args.population, generations=args.generations, metric="rmse",
-                          parsimony_coefficient=args.parsimony, function_set=PAPER_FUNCTIONS, exp_cap=1e5,
-                          time_limit_s=900.0, n_jobs=1)
+    settings = dataclasses.replace(sr_settings(paper), population_size=args.population,
+                                   generations=args.generations, parsimony_coefficient=args.parsimony)
     X, y = landscape(args.n_points, seed=1)
     names = ["C", "gamma"]
     print(f"{args.n_points} points, 2 features; population {args.population}, {args.generations} generations, "

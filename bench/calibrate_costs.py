@@ -120,13 +120,14 @@ def _one_fit(points: int, seed: int, population: int, generations: int) -> dict:
         "import json, resource, sys, time\n"
         "from bench_sr_overhead import landscape\n"
         "from symexp.pipeline.fit import fit_symbolic\n"
-        "from symexp.symbolic import SRSettings\n"
+        "import dataclasses\n"
+        "from symexp.app.config import preset_config, sr_settings\n"
         "points, seed, pop, gens = map(int, sys.argv[1:5])\n"
-        "s = SRSettings(population_size=pop, generations=gens, metric='rmse', parsimony_coefficient=1e-4,\n"
-        "    function_set=('add','sub','mul','div','sqrt','log','exp','sin','cos','abs'), exp_cap=1e5,\n"
-        "    time_limit_s=3600.0, n_jobs=1)\n"
+        "paper = preset_config('table1')  # the paper's SR settings, from conf/\n"
+        "s = dataclasses.replace(sr_settings(paper), population_size=pop, generations=gens,\n"
+        "    time_limit_s=3600.0)  # uncapped: the calibration measures whole fits\n"
         "X, y = landscape(points, 1); Xt, yt = landscape(100, 2)\n"
-        "f = fit_symbolic(s, seed, 1e-4, ['C', 'gamma'], [True, True], X, y, Xt, yt)\n"
+        "f = fit_symbolic(s, seed, s.parsimony_coefficient, ['C', 'gamma'], [True, True], X, y, Xt, yt)\n"
         "print(json.dumps({'cpu_s': f['timings']['sr_fit']['cpu_s'], 'wall_s': f['timings']['sr_fit']['wall_s'],\n"
         "    'max_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'status': f['status']}))\n"
     )
@@ -137,6 +138,11 @@ def _one_fit(points: int, seed: int, population: int, generations: int) -> dict:
 
 
 def cmd_sr(args) -> None:
+    from symexp.app.config import preset_config
+
+    paper = preset_config("table1")["sr"]
+    args.population = args.population or paper["population_size"]
+    args.generations = args.generations or paper["generations"]
     rows = []
     print(f"{'points':>6} {'seed':>4} {'CPU s':>8} {'wall s':>8} {'max RSS MB':>10}", flush=True)
     for points in [int(p) for p in args.points.split(",")]:
@@ -154,11 +160,12 @@ def cmd_sr(args) -> None:
 
 def cmd_cache(args) -> None:
     from symexp.cluster.costs import measured_sr_fits, measured_smac_seconds_per_trial
+    from symexp.benchmarks.testset import test_set_files
     from symexp.store.once import read_if_exists
 
     cache = Path(args.cache)
     print("test grid vs BO evaluations (mean fit_seconds, wall):")
-    for tpath in sorted((cache / "testsets").glob("*.json")):
+    for tpath in test_set_files(cache, ""):
         test = read_if_exists(tpath)
         if not isinstance(test, dict):
             continue
@@ -190,16 +197,15 @@ def cmd_cache(args) -> None:
 def cmd_bo(args) -> None:
     """One BO run with the paper's settings (conf/bo/paper.yaml) in a fresh cache: CPU seconds of
     this process and its children (SMAC runs in a child) minus the evaluations' CPU, per trial."""
-    import yaml
+    import dataclasses
 
-    from symexp.sampling import BOSettings, run_bo
+    from symexp.app.config import bo_settings, preset_config
     from symexp.pipeline.training import TolerantObjective
+    from symexp.sampling import run_bo
 
-    conf = yaml.safe_load((ROOT / "conf" / "bo" / "paper.yaml").read_text())
-    conf["snapshot_sizes"] = tuple(conf["snapshot_sizes"])
-    conf["n_trials"] = args.trials
-    conf["snapshot_sizes"] = tuple(n for n in conf["snapshot_sizes"] if n <= args.trials) or (args.trials,)
-    settings = BOSettings(**conf)
+    paper = bo_settings(preset_config("table1"))  # the paper's BO settings, from conf/
+    settings = dataclasses.replace(paper, n_trials=args.trials, snapshot_sizes=tuple(
+        n for n in paper.snapshot_sizes if n <= args.trials) or (args.trials,))
     with tempfile.TemporaryDirectory() as tmp:
         bench = make_benchmark(args.model, args.dataset, data_dir=os.environ.get("SYMEXP_DATA_DIR"), cache_dir=tmp)
         bench.check_data()
@@ -358,8 +364,8 @@ def main() -> None:
     s = sub.add_parser("sr")
     s.add_argument("--points", default="20,60,140,200,400")
     s.add_argument("--seeds", default="0,1")
-    s.add_argument("--population", type=int, default=5000)
-    s.add_argument("--generations", type=int, default=20)
+    s.add_argument("--population", type=int, default=None, help="default: the paper's (conf/sr/paper.yaml)")
+    s.add_argument("--generations", type=int, default=None, help="default: the paper's (conf/sr/paper.yaml)")
     s.add_argument("--out")
     b = sub.add_parser("bo")
     b.add_argument("--model", default="lr")

@@ -186,6 +186,12 @@ def compose_config(overrides: list[str]) -> DictConfig:
         raise hydra_error(exc) from None
 
 
+def preset_config(preset: str = "table1", overrides: list[str] | tuple[str, ...] = ()) -> dict:
+    """The resolved settings of an experiment preset (plain values, Hydra's own keys left out):
+    what a measurement script reads instead of restating the protocol's numbers."""
+    return resolved(compose_config([f"experiment={preset}", *overrides]))
+
+
 # -- views ---------------------------------------------------------------------------------------
 
 def split_overrides(overrides: list[str]) -> tuple[list[str], dict[str, str]]:

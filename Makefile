@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+SYMEXP := $(VENV)/bin/symexp
 SHARED_DATA ?= $(abspath ../shared/data/openml)
 export SYMEXP_DATA_DIR ?= $(SHARED_DATA)
 # One hash seed for every process we start: SMAC's runs depend on it (see symexp/seeding.py).
@@ -21,9 +22,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 smoke: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=smoke
-	$(PY) experiments/summary.py experiment=smoke
-	$(PY) -m analysis.build_all --experiment smoke
+	$(SYMEXP) run --multirun experiment=smoke
+	$(SYMEXP) summary experiment=smoke
+	$(SYMEXP) report --experiment smoke
 
 test: $(STAMP) slurm-ready browser-ready
 	$(PY) -m pytest -n 2 --dist loadfile -q
@@ -50,7 +51,7 @@ test-fast: $(STAMP)
 # skips what exists. paper-subset-table rebuilds the comparison from the committed records alone.
 PAPER_SUBSET_STORE := $(abspath results/paper_subset/store)
 paper-subset: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=table1 dataset=blood_transfusion,australian sampling_seed=0 \
+	$(SYMEXP) run --multirun experiment=table1 dataset=blood_transfusion,australian sampling_seed=0 \
 		paths.store=$(PAPER_SUBSET_STORE)
 	$(MAKE) paper-subset-table
 
@@ -69,16 +70,16 @@ paper-subset-table-stratified: $(STAMP)
 # the pinned smac's own: the lr rows of the subset again with bo.selection=native, in their own store.
 PAPER_SUBSET_NATIVE := $(abspath results/paper_subset/store_native)
 paper-subset-bo-selection: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=table1 model=lr dataset=blood_transfusion,australian mode=bo,bo_gp \
+	$(SYMEXP) run --multirun experiment=table1 model=lr dataset=blood_transfusion,australian mode=bo,bo_gp \
 		sampling_seed=0 bo.selection=native paths.store=$(PAPER_SUBSET_NATIVE) split=stratified_kfold
-	$(PY) experiments/compare_bo_selection.py --store $(PAPER_SUBSET_STORE) --native-store $(PAPER_SUBSET_NATIVE) \
+	$(PY) bench/compare_bo_selection.py --store $(PAPER_SUBSET_STORE) --native-store $(PAPER_SUBSET_NATIVE) \
 		model=lr dataset=blood_transfusion,australian sampling_seed=0 split=stratified_kfold
 
 # The lr rows of the subset over all of the preset's sampling seeds (the paper's 5), in the same
 # store: do the cells that one sampling seed leaves open (SR (Random), linear regression) come into
 # the published range? The comparison goes to results/paper_subset/analysis_lr_seeds.
 paper-subset-lr-seeds: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=table1 model=lr dataset=blood_transfusion,australian \
+	$(SYMEXP) run --multirun experiment=table1 model=lr dataset=blood_transfusion,australian \
 		paths.store=$(PAPER_SUBSET_STORE) split=stratified_kfold
 	$(MAKE) paper-subset-lr-seeds-table
 
@@ -93,17 +94,17 @@ paper-subset-lr-seeds-table: $(STAMP)
 PAPER_ROWS_A := model=lr,svm,nn dataset=blood_transfusion
 PAPER_ROWS_B := model=rf dataset=australian
 paper-sample-size: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=sample_size $(PAPER_ROWS_A) sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
-	$(PY) experiments/run.py --multirun experiment=sample_size $(PAPER_ROWS_B) sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
+	$(SYMEXP) run --multirun experiment=sample_size $(PAPER_ROWS_A) sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
+	$(SYMEXP) run --multirun experiment=sample_size $(PAPER_ROWS_B) sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
 	$(MAKE) paper-claims
 
 paper-parsimony: $(STAMP)
-	$(PY) experiments/run.py --multirun experiment=parsimony $(PAPER_ROWS_A) sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
-	$(PY) experiments/run.py --multirun experiment=parsimony $(PAPER_ROWS_B) sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
+	$(SYMEXP) run --multirun experiment=parsimony $(PAPER_ROWS_A) sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
+	$(SYMEXP) run --multirun experiment=parsimony $(PAPER_ROWS_B) sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
 	$(MAKE) paper-claims
 
 paper-pdp: $(STAMP)
-	$(PY) experiments/run.py experiment=pdp sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
+	$(SYMEXP) run experiment=pdp sampling_seed=0 paths.store=$(PAPER_SUBSET_STORE)
 	$(MAKE) paper-claims
 
 paper-claims: $(STAMP)
@@ -118,10 +119,10 @@ report: $(STAMP)
 # no fast test pins. Exit status 0 only if all are killed. JOBS=2 checks two changes at a time.
 .PHONY: mutation-check
 mutation-check: $(STAMP)
-	$(PY) experiments/check_mutations.py $(if $(JOBS),--jobs $(JOBS))
+	$(PY) tools/check_mutations.py $(if $(JOBS),--jobs $(JOBS))
 
 bench: $(STAMP)
-	$(PY) experiments/bench_evaluation.py
+	$(PY) bench/bench_evaluation.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

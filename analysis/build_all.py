@@ -47,10 +47,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import formulas, landscapes, parsimony, pdp_figures, sample_size, table1
-from analysis.common import (
-    DEFAULT_CACHE, Report, add_cache_arg, check_experiment, check_store, dataset_name, load_ok,
-    ViewRef, make_parser, model_name, run_cli, view_setting, write_text,
-)
+from analysis.cli import add_cache_arg, make_parser, run_cli
+from analysis.names import dataset_name, model_name
+from analysis.output import Report, write_text
+from analysis.views import DEFAULT_CACHE, check_experiment, check_store, load_ok, view_setting, ViewRef
 
 BUILDERS = ("table1", "sample_size", "parsimony", "formulas", "landscapes", "pdp_formulas", "pdp_figures",
             "figure1")
@@ -119,7 +119,7 @@ def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_C
         if name == "landscapes":
             return landscapes.build(store, out, cache, view(landscapes.DEFAULT_EXPERIMENT), **late)
         if name == "pdp_formulas":
-            return formulas.build(store, out, experiment=view("pdp"), methods=list(formulas.SR_METHOD_ORDER),
+            return formulas.build(store, out, experiment=view("pdp"), methods=list(formulas.SR_METHODS),
                                   n_samples=None, parsimony=None, trees=trees, subdir="pdp_formulas", **late)
         if name == "pdp_figures":
             return pdp_figures.build(store, out, cache, view(pdp_figures.DEFAULT_EXPERIMENT), **late)
@@ -152,12 +152,12 @@ def _run(name: str, store: Path, out: Path, trees: bool, cache: Path = DEFAULT_C
                                       else f"experiment {exp} has no SR records")
             rep = parsimony.build(store, out, exp, **late)
         elif name == "formulas":
-            rep = formulas.build(store, out, exp, methods=list(formulas.SR_METHOD_ORDER), n_samples=n,
+            rep = formulas.build(store, out, exp, methods=list(formulas.SR_METHODS), n_samples=n,
                                  parsimony=p, trees=trees, **late)
         elif name == "landscapes":
             rep = landscapes.build(store, out, cache, exp, n=n, parsimony=p, subtitle=setting.label, **late)
         elif name == "pdp_formulas":
-            rep = formulas.build(store, out, experiment=view("pdp"), methods=list(formulas.SR_METHOD_ORDER),
+            rep = formulas.build(store, out, experiment=view("pdp"), methods=list(formulas.SR_METHODS),
                                  n_samples=None, parsimony=None, trees=trees, subdir="pdp_formulas", **late)
         elif name == "pdp_figures":
             rep = pdp_figures.build(store, out, cache, exp, parsimony=p, subtitle=setting.label, **late)

@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.common import (
-    METHOD_ORDER, check_store, dataset_name, fmt, is_close, load_ok, make_parser, markdown_table,
-    method_label, model_name, run_cli, the_one, view_setting, write_csv, write_text, ViewRef,
-)
+from analysis.cli import make_parser, run_cli
+from analysis.names import METHODS as METHOD_ORDER
+from analysis.names import dataset_name, method_label, model_name
+from analysis.output import fmt, markdown_table, write_csv, write_text
+from analysis.views import ViewRef, check_store, is_close, load_ok, the_one, view_setting
 from analysis.table1 import load_published
-from symexp.elbow import elbow_of_sweep
+from symexp.symbolic.elbow import elbow_of_sweep
 
 HOLDS, PARTLY, FAILS, NOT_MEASURED = "holds", "partly", "does not hold", "not measured"
 

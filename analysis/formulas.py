@@ -35,11 +35,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.common import (
-    DATASET_ORDER, MODEL_HPS, MODEL_ORDER, SR_METHOD_ORDER, Report, check_experiment, check_store, dataset_name,
-    fmt, is_close, latex_escape, load_ok, make_parser, markdown_table, method_label, model_name, order_keys,
-    run_cli, save_figure, set_style, the_one, view_setting, write_csv, write_text, ViewRef,
-)
+from analysis.cli import make_parser, run_cli
+from analysis.figures import save_figure, set_style
+from analysis.names import DATASET_ORDER, MODEL_HPS, MODEL_ORDER, dataset_name, method_label, model_name, order_keys
+from analysis.output import fmt, latex_escape, markdown_table, Report, write_csv, write_text
+from analysis.views import check_experiment, check_store, load_ok, the_one, view_setting, ViewRef, select_records
+from symexp.store.records import SR_METHODS
 from symexp.errors import SymexpError
 
 DEFAULT_EXPERIMENT = "table1"
@@ -200,17 +201,6 @@ def draw_tree(expr, base: Path, title: str | None = None) -> list[Path]:
 
 
 # -- table ---------------------------------------------------------------------------------
-def select_records(ok: pd.DataFrame, methods: list[str], n_samples: int | None, parsimony: float | None) -> pd.DataFrame:
-    if len(ok) == 0:
-        return ok
-    sel = ok[ok["method"].isin(methods)]
-    if n_samples is not None:
-        sel = sel[sel["n_samples"] == n_samples]
-    if parsimony is not None:
-        sel = sel[is_close(sel["parsimony"], parsimony)]
-    return sel[sel["formula"].notna() & (sel["formula"].astype(str).str.len() > 0)]
-
-
 def median_run(runs: pd.DataFrame) -> pd.Series:
     """The lower-median run by test RMSE (ties broken by sampling seed, then SR seed)."""
     r = runs.assign(_sr=pd.to_numeric(runs["sr_seed"], errors="coerce").fillna(-1),
@@ -225,7 +215,7 @@ def formulas_table(sel: pd.DataFrame) -> pd.DataFrame:
         sm = sel[sel["model"] == model]
         for dataset in order_keys(sm["dataset"].unique(), DATASET_ORDER):
             sd = sm[sm["dataset"] == dataset]
-            for method in order_keys(sd["method"].unique(), SR_METHOD_ORDER):
+            for method in order_keys(sd["method"].unique(), SR_METHODS):
                 runs = sd[sd["method"] == method]
                 r = median_run(runs)
                 hps = r["hyperparameters"] if isinstance(r["hyperparameters"], list | tuple) else MODEL_HPS.get(model, ())
@@ -301,7 +291,7 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods:
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store} (formulas table not built)")
         return rep
-    sel = select_records(ok, methods, n_samples, parsimony)
+    sel = select_records(ok, methods, n_samples, parsimony, with_formula=True)
     if len(sel) == 0:
         rep.missing.append(f"no ok SR records with a formula for {', '.join(methods)} "
                            f"(n={n_samples}, parsimony={parsimony}) in experiment {experiment!r}")
@@ -331,7 +321,7 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods:
 def main(argv: list[str] | None = None) -> int:
     p = make_parser("analysis.formulas", "Median-RMSE formulas per model x dataset and expression trees (Fig. 1).",
                     DEFAULT_EXPERIMENT)
-    p.add_argument("--method", default=DEFAULT_METHOD, choices=list(SR_METHOD_ORDER) + ["all"],
+    p.add_argument("--method", default=DEFAULT_METHOD, choices=list(SR_METHODS) + ["all"],
                    help=f"SR method (default: {DEFAULT_METHOD})")
     p.add_argument("--n-samples", type=int, default=None, help="sample size n (default: the preset's; 0 = any)")
     p.add_argument("--parsimony", type=float, default=None, help="parsimony (default: the preset's; 0 = any)")
@@ -347,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     store = check_store(args.store)
     check_experiment(store, ViewRef(args.experiment or DEFAULT_EXPERIMENT, args.overrides), explicit=args.experiment is not None)
-    methods = list(SR_METHOD_ORDER) if args.method == "all" else [args.method]
+    methods = list(SR_METHODS) if args.method == "all" else [args.method]
     fig1 = Report("figure1")
     fig1.add(build_figure1(args.out))
     def choice(value):  # None: the preset's; 0: any

@@ -56,19 +56,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.common import (
-    DATASET_ORDER, MODEL_ORDER, SR_METHOD_ORDER, Report, add_cache_arg, check_experiment, check_store,
-    dataset_name, fmt, is_close, load_ok, make_parser, markdown_table, method_label, model_name, order_keys,
-    run_cli, save_figure, search_space, set_style, write_csv, write_text, the_one, view_setting, ViewRef,
+from analysis.cli import add_cache_arg, make_parser, run_cli
+from analysis.figures import save_figure, set_style
+from analysis.names import DATASET_ORDER, MODEL_ORDER, dataset_name, method_label, model_name, order_keys
+from analysis.output import fmt, markdown_table, Report, write_csv, write_text
+from analysis.views import (
+    check_experiment, check_store, is_close, load_ok, search_space, the_one, view_setting, ViewRef,
 )
+from symexp.store.records import SR_METHODS
 from analysis.formulas import median_run
-from symexp.store.atomic import TMP_PREFIX
 from symexp.errors import SymexpError
-from symexp.testset import slug
+from symexp.benchmarks.testset import slug, test_set_files
+from symexp.pipeline.training import bo_run_files
+from symexp.symbolic.convert import formula_predict, rmse
 
 DEFAULT_EXPERIMENT = "table1"
 PRESET = "preset"  # parsimony: the preset's own single value (None: any)
-PANELS = ("truth", "gp") + tuple(SR_METHOD_ORDER)
+PANELS = ("truth", "gp") + tuple(SR_METHODS)
 CMAP = "viridis"
 POINT_STYLE = {"sr_bo": dict(marker="o", s=22), "sr_random": dict(marker="s", s=18),
                "sr_bo_gp": dict(marker="o", s=7)}
@@ -142,24 +146,11 @@ def _bench_prefix(model: str, dataset: str, protocol: str) -> str:
     return f"{model}/{dataset}/{protocol}/"
 
 
-def _cache_files(directory: Path, pattern: str, model: str, dataset: str, protocol: str) -> list[Path]:
-    """Files matching ``pattern`` under ``directory`` whose name starts with the benchmark's slug."""
-    if not directory.is_dir():
-        return []
-    prefix = slug(_bench_prefix(model, dataset, protocol))
-    out = []
-    for p in directory.glob(pattern):
-        named = p.name if p.parent == directory else p.relative_to(directory).parts[0]
-        if named.startswith(prefix) and not p.name.startswith((TMP_PREFIX, ".")):
-            out.append(p)
-    return sorted(out)
-
-
 def find_test_sets(cache: Path, model: str, dataset: str, protocol: str,
                    hyperparameters: list[str]) -> tuple[list[TestGrid], list[str]]:
     """Test-set cache files of this benchmark and hyperparameters (and notes on unreadable ones)."""
     out, notes = [], []
-    for path in _cache_files(cache / "testsets", "*.json", model, dataset, protocol):
+    for path in test_set_files(cache, _bench_prefix(model, dataset, protocol)):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not str(data["benchmark"]).startswith(_bench_prefix(model, dataset, protocol)):
@@ -183,7 +174,7 @@ def find_bo_runs(cache: Path, model: str, dataset: str, protocol: str, seed: int
     from symexp.sampling import BORun, bo_training_set, gp_for
 
     out, notes = [], []
-    for path in _cache_files(cache / "bo", f"*/seed{seed}-*.json", model, dataset, protocol):
+    for path in bo_run_files(cache, _bench_prefix(model, dataset, protocol), seed):
         try:
             run = BORun.from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError, SymexpError) as exc:
@@ -201,11 +192,6 @@ def find_bo_runs(cache: Path, model: str, dataset: str, protocol: str, seed: int
     return out, notes
 
 
-def _rmse(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(np.sqrt(np.mean((a - b) ** 2))) if len(a) else float("nan")
-
-
 def _rel(recomputed: float, recorded: Any) -> float:
     try:
         r = float(recorded)
@@ -214,12 +200,6 @@ def _rel(recomputed: float, recorded: Any) -> float:
     if not (math.isfinite(r) and math.isfinite(recomputed)):
         return 1.0
     return abs(recomputed - r) / max(abs(r), 1e-12)
-
-
-def _formula_values(formula: str, names: list[str], X: np.ndarray) -> np.ndarray:
-    from symexp.symbolic import formula_predict
-
-    return np.asarray(formula_predict(formula, names, X), dtype=float)
 
 
 def named_by_records(sub: pd.DataFrame, cache: Path, tests: list[TestGrid], runs: list[tuple[Path, Any]],
@@ -262,11 +242,11 @@ def choose_sources(tests: list[TestGrid], runs: list[tuple[Path, Any]], n: int, 
     def score(t: TestGrid | None, r: tuple | None) -> float | None:
         diffs = []
         if gp_record is not None and t is not None and r is not None:
-            diffs.append(10 * _rel(_rmse(t.y, gp_for(r[1], n).predict(t.X)[0]), gp_record["test_rmse"]))
+            diffs.append(10 * _rel(rmse(t.y, gp_for(r[1], n).predict(t.X)[0]), gp_record["test_rmse"]))
         for rec in sr_records.values():
             if t is not None:
                 try:
-                    diffs.append(_rel(_rmse(t.y, _formula_values(rec["formula"], names, t.X)), rec["test_rmse"]))
+                    diffs.append(_rel(rmse(t.y, formula_predict(rec["formula"], names, t.X)), rec["test_rmse"]))
                 except SymexpError:
                     pass
         rec = sr_records.get("sr_bo")
@@ -274,7 +254,7 @@ def choose_sources(tests: list[TestGrid], runs: list[tuple[Path, Any]], n: int, 
             try:
                 X, y = bo_training_set(r[1], n)
                 ok = np.isfinite(y)
-                diffs.append(_rel(_rmse(y[ok], _formula_values(rec["formula"], names, X[ok])), rec["train_rmse"]))
+                diffs.append(_rel(rmse(y[ok], formula_predict(rec["formula"], names, X[ok])), rec["train_rmse"]))
             except SymexpError:
                 pass
         diffs = [d for d in diffs if math.isfinite(d)]
@@ -322,7 +302,7 @@ def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, pr
     panels = {
         "truth": Panel("truth", "Ground truth"),
         "gp": Panel("gp", f"GP after {n} BO samples"),
-        **{m: Panel(m, method_label(m)) for m in SR_METHOD_ORDER},
+        **{m: Panel(m, method_label(m)) for m in SR_METHODS},
     }
     ls = Landscape(experiment, model, dataset, protocol, int(seed), int(n), names, [], [], panels)
     if len(hp_counts) > 1:
@@ -338,7 +318,7 @@ def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, pr
     ls.bounds = [(float(space[h].lower), float(space[h].upper)) for h in names]
 
     sr_records: dict[str, pd.Series] = {}
-    for m in SR_METHOD_ORDER:
+    for m in SR_METHODS:
         runs = select_sr(sub, m, parsimony)
         if len(runs):
             sr_records[m] = median_run(runs)
@@ -387,7 +367,7 @@ def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, pr
             gp = gp_for(run, n)
             panels["gp"].X, panels["gp"].z = Xm, gp.predict(Xm)[0]
             if test is not None:
-                r = _rmse(test.y, gp.predict(test.X)[0])
+                r = rmse(test.y, gp.predict(test.X)[0])
                 panels["gp"].rmse = panels["gp"].rmse_recomputed = r
                 if gp_record is not None and _rel(r, gp_record["test_rmse"]) > 1e-6:
                     ls.notes.append(f"GP RMSE on the grid {r:.6f} differs from the GP-baseline record "
@@ -404,9 +384,9 @@ def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, pr
         p.complexity = float(rec["complexity"]) if pd.notna(rec["complexity"]) else None
         p.sr_seed = rec["sr_seed"]
         try:
-            p.X, p.z = Xm, _formula_values(p.formula, names, Xm)
+            p.X, p.z = Xm, formula_predict(p.formula, names, Xm)
             if test is not None:
-                p.rmse_recomputed = _rmse(test.y, _formula_values(p.formula, names, test.X))
+                p.rmse_recomputed = rmse(test.y, formula_predict(p.formula, names, test.X))
             if not np.isfinite(p.z).all():
                 p.notes.append(f"{int((~np.isfinite(p.z)).sum())} of {len(p.z)} predictions not finite (blank)")
         except Exception as exc:  # noqa: BLE001
@@ -584,7 +564,7 @@ def plot_landscape(ls: Landscape, base: Path, subtitle: str = "") -> list[Path]:
     order = [("truth", axes[0, 0], "a"), ("gp", axes[0, 1], "a"), ("sr_bo", axes[1, 0], "b"),
              ("sr_random", axes[1, 1], "b"), ("sr_bo_gp", axes[1, 2], "b")]
     base_vals = [ls.panels[k].z for k in ("truth", "gp") if ls.panels[k].ok]
-    extra = [ls.panels[m].z for m in SR_METHOD_ORDER if ls.panels[m].ok]
+    extra = [ls.panels[m].z for m in SR_METHODS if ls.panels[m].ok]
     norm, extend = color_norm(base_vals, extra)
     mappable = None
     d = len(ls.hyperparameters)
@@ -608,7 +588,7 @@ def plot_landscape(ls: Landscape, base: Path, subtitle: str = "") -> list[Path]:
     lines = [f"{model_name(ls.model)} on {dataset_name(ls.dataset)}",
              f"protocol {ls.protocol}, sampling seed {ls.seed}, n = {ls.n}",
              f"experiment {ls.experiment}" if ls.experiment else "", ""]
-    for m in SR_METHOD_ORDER:
+    for m in SR_METHODS:
         p = ls.panels[m]
         lines.append(f"{method_label(m)}:")
         lines.append(short_formula(p.formula) if p.formula else "  (missing)")

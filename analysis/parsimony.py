@@ -7,8 +7,8 @@ Usage::
 
 Reads the ok SR records of experiment ``parsimony``. A *sweep* is one protocol x model x dataset
 x method x n; each parsimony value of a sweep becomes one point: mean test RMSE and mean
-operation count over its runs (:func:`symexp.elbow.aggregate_sweep`, as the authors' sweep
-script). The elbow rule of Appendix A (:func:`symexp.elbow.elbow_point`) picks the stop point.
+operation count over its runs (:func:`symexp.symbolic.elbow.aggregate_sweep`, as the authors' sweep
+script). The elbow rule of Appendix A (:func:`symexp.symbolic.elbow.elbow_point`) picks the stop point.
 Written per protocol and method, in ``<out>/parsimony/<protocol>/``:
 
 - ``parsimony_<method>_complexity_rmse.png/.pdf`` (Fig. 8): per model x dataset, mean RMSE vs
@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.common import (
-    DATASET_ORDER, MODEL_ORDER, Report, check_experiment, check_store, dataset_name, facet_axes, fmt,
-    load_ok, make_parser, markdown_table, method_label, model_name, order_keys, panel_title, run_cli,
-    save_figure, set_style, write_csv, write_text, ViewRef,
-)
-from symexp.elbow import MIN_OPS, MIN_REL_IMPROVEMENT, elbow_of_sweep
+from analysis.cli import make_parser, run_cli
+from analysis.figures import facet_axes, save_figure, set_style
+from analysis.names import DATASET_ORDER, MODEL_ORDER, dataset_name, method_label, model_name, order_keys, panel_title
+from analysis.output import fmt, markdown_table, Report, write_csv, write_text
+from analysis.views import check_experiment, check_store, load_ok, ViewRef
+from symexp.symbolic.elbow import MIN_OPS, MIN_REL_IMPROVEMENT, elbow_of_sweep
 
 DEFAULT_EXPERIMENT = "parsimony"
 SWEEP_KEYS = ["protocol", "model", "dataset", "method", "n_samples"]

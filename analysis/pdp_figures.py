@@ -42,16 +42,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.common import (
-    METHOD_COLORS, Report, add_cache_arg, check_experiment, check_store, dataset_name, fmt, is_close, load_ok,
-    make_parser, markdown_table, model_name, run_cli, save_figure, search_space, set_style, write_text, the_one, view_setting, ViewRef,
+from analysis.cli import add_cache_arg, make_parser, run_cli
+from analysis.figures import METHOD_COLORS, save_figure, set_style
+from analysis.names import dataset_name, model_name
+from analysis.output import fmt, markdown_table, Report, write_text
+from analysis.views import (
+    check_experiment, check_store, is_close, load_ok, search_space, the_one, view_setting, ViewRef,
 )
 from analysis.formulas import median_run
 from analysis.landscapes import (
     color_norm, draw_field, draw_points, missing_panel, pretty_name, short_formula,
 )
-from symexp.store.atomic import TMP_PREFIX
 from symexp.errors import SymexpError
+from symexp.pipeline.training import pdp_artefact_files
+from symexp.symbolic.convert import formula_predict, rmse
 
 DEFAULT_EXPERIMENT = "pdp"
 PRESET = "preset"  # parsimony: the preset's own single value (None: any)
@@ -123,13 +127,8 @@ def read_artefact(path: Path) -> PDArtefact:
 
 def load_artefacts(cache: Path) -> tuple[list[PDArtefact], list[str]]:
     """Every readable PD artefact under ``<cache>/pdp`` (and notes on unreadable files)."""
-    base = cache / "pdp"
     out, notes = [], []
-    if not base.is_dir():
-        return out, notes
-    for path in sorted(base.glob("*/*.json")):
-        if path.name.startswith((TMP_PREFIX, ".")):
-            continue
+    for path in pdp_artefact_files(cache):
         try:
             out.append(read_artefact(path))
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -151,17 +150,6 @@ def matching_records(ok: pd.DataFrame, art: PDArtefact, parsimony: float | None)
     return sel
 
 
-def _formula_on(formula: str, names: list[str], X: np.ndarray) -> np.ndarray:
-    from symexp.symbolic import formula_predict
-
-    return np.asarray(formula_predict(formula, names, X), dtype=float)
-
-
-def _rmse(a, b) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(np.sqrt(np.mean((a - b) ** 2)))
-
-
 def choose_artefact(arts: list[PDArtefact], recs: pd.DataFrame) -> tuple[PDArtefact, list[str]]:
     """Of several artefacts for one key, the one whose PD reproduces the records' RMSE best."""
     if len(arts) == 1:
@@ -171,7 +159,7 @@ def choose_artefact(arts: list[PDArtefact], recs: pd.DataFrame) -> tuple[PDArtef
         diffs = []
         for _, r in recs.iterrows():
             try:
-                v = _rmse(a.pd, _formula_on(str(r["formula"]), a.top, a.grid))
+                v = rmse(a.pd, formula_predict(str(r["formula"]), a.top, a.grid))
                 diffs.append(abs(v - float(r["test_rmse"])) / max(abs(float(r["test_rmse"])), 1e-12))
             except (SymexpError, ValueError, TypeError):
                 continue
@@ -206,8 +194,8 @@ def pdp_data(art: PDArtefact, recs: pd.DataFrame) -> PDFigureData:
         return fd
     fd.record, fd.n_runs = median_run(recs), len(recs)
     try:
-        fd.sr_values = _formula_on(str(fd.record["formula"]), art.top, art.grid)
-        fd.rmse_recomputed = _rmse(art.pd, fd.sr_values)
+        fd.sr_values = formula_predict(str(fd.record["formula"]), art.top, art.grid)
+        fd.rmse_recomputed = rmse(art.pd, fd.sr_values)
     except Exception as exc:  # noqa: BLE001 - a panel never stops the figure
         fd.sr_values = None
         fd.missing.append(f"formula does not evaluate: {type(exc).__name__}: {exc}")

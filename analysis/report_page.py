@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.common import OneLineParser, fmt, method_label, run_cli, write_text
+from analysis.cli import OneLineParser, run_cli
+from analysis.names import method_label
+from analysis.output import fmt, write_text
 from symexp.errors import SymexpError
 
 DEFAULT_SUBSET = Path("results/paper_subset")

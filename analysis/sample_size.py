@@ -24,22 +24,27 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.common import (
-    METHOD_COLORS, Report, check_experiment, check_store, dataset_name, facet_axes, is_close, load_ok,
-    make_parser, method_label, model_dataset_cells, model_name, order_keys, panel_title, run_cli,
-    save_figure, set_style, the_one, view_setting, write_csv, write_text, DATASET_ORDER, MODEL_ORDER, ViewRef,
+from analysis.cli import make_parser, run_cli
+from analysis.figures import METHOD_COLORS, facet_axes, save_figure, set_style
+from analysis.names import (
+    DATASET_ORDER, MODEL_ORDER, dataset_name, method_label, model_dataset_cells, model_name, order_keys,
+    panel_title,
 )
+from analysis.output import Report, write_csv, write_text
+from analysis.views import ViewRef, check_experiment, check_store, load_ok, select_records, the_one, view_setting
+from symexp.store.records import METHODS
 
 DEFAULT_EXPERIMENT = "sample_size"
-METHODS = ("sr_bo", "sr_random", "sr_bo_gp", "gp_baseline")
+# Fig. 4, 9-11: the three SR training sets and the GP baseline (no linear regression).
+PLOTTED_METHODS = tuple(m for m in METHODS if m != "linear_regression")
 
 
-def select_records(ok: pd.DataFrame, parsimony: float) -> pd.DataFrame:
-    if len(ok) == 0:
-        return ok
-    sel = ok[ok["method"].isin(METHODS) & ok["n_samples"].notna()].copy()
-    is_sr = sel["method"].str.startswith("sr_")
-    sel = sel[~is_sr | is_close(sel["parsimony"], parsimony)].copy()
+def select_sample_size_records(ok: pd.DataFrame, parsimony: float) -> pd.DataFrame:
+    """The usable records of the figures' methods at every n (SR at ``parsimony``), n as integers."""
+    sel = select_records(ok, PLOTTED_METHODS, parsimony=parsimony)
+    if len(sel) == 0:
+        return sel
+    sel = sel[sel["n_samples"].notna()].copy()
     sel["n_samples"] = sel["n_samples"].astype(int)
     return sel
 
@@ -50,14 +55,14 @@ def summarise(sel: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     g = sel.groupby(["protocol", "model", "dataset", "method", "n_samples"])["test_rmse"]
     out = g.agg(mean="mean", std=lambda s: s.std(ddof=1), median="median", n_runs="count").reset_index()
-    out["_m"] = out["method"].map({m: i for i, m in enumerate(METHODS)})
+    out["_m"] = out["method"].map({m: i for i, m in enumerate(PLOTTED_METHODS)})
     return out.sort_values(["protocol", "model", "dataset", "_m", "n_samples"]).drop(columns="_m")[cols]
 
 
 def find_missing(sel: pd.DataFrame) -> list[str]:
     """(model, dataset, method, n) without records, within the models/datasets/methods/n present."""
     ns = sorted(sel["n_samples"].unique())
-    methods = [m for m in METHODS if m in set(sel["method"])]
+    methods = [m for m in PLOTTED_METHODS if m in set(sel["method"])]
     have = set(zip(sel["model"], sel["dataset"], sel["method"], sel["n_samples"]))
     out = []
     for model, dataset in model_dataset_cells(sel):
@@ -77,7 +82,7 @@ def plot_model(sel: pd.DataFrame, model: str, base: Path) -> list[Path]:
 
     datasets = order_keys(sel["dataset"].unique(), DATASET_ORDER)
     ns = sorted(sel["n_samples"].unique())
-    methods = [m for m in METHODS if m in set(sel["method"])]
+    methods = [m for m in PLOTTED_METHODS if m in set(sel["method"])]
     labels = [method_label(m) for m in methods]
     palette = {method_label(m): METHOD_COLORS[m] for m in methods}
     data = sel.assign(Method=sel["method"].map(method_label))
@@ -107,7 +112,7 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT,
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store}")
         return rep
-    sel = select_records(ok, parsimony)
+    sel = select_sample_size_records(ok, parsimony)
     if len(sel) == 0:
         rep.missing.append(f"no ok SR (parsimony={parsimony:g}) or GP-baseline records in experiment {experiment!r}")
         return rep

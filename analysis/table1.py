@@ -44,12 +44,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.common import (
-    DATASET_NAMES, DATASET_ORDER, METHOD_ORDER, MODEL_HPS, MODEL_NAMES, MODEL_ORDER,
-    PUBLISHED_TABLE1, SR_METHOD_ORDER, Report, check_experiment, check_store, dataset_name, fmt,
-    is_close, latex_escape, load_ok, make_parser, markdown_table, method_label, model_dataset_cells,
-    model_name, run_cli, the_one, view_of, view_setting, write_csv, write_text, ViewRef,
+from analysis.cli import make_parser, run_cli
+from analysis.names import (
+    DATASET_NAMES, DATASET_ORDER, MODEL_HPS, MODEL_NAMES, MODEL_ORDER, dataset_name, method_label,
+    model_dataset_cells, model_name,
 )
+from analysis.output import fmt, latex_escape, markdown_table, Report, write_csv, write_text
+from analysis.views import (
+    select_records,
+    PUBLISHED_TABLE1, check_experiment, check_store, is_close, load_ok, the_one, view_of, view_setting, ViewRef,
+)
+from symexp.store.records import METHODS, SR_METHODS
 from symexp.errors import SymexpError
 
 DEFAULT_EXPERIMENT = "table1"
@@ -63,15 +68,6 @@ AVERAGE = "Average"
 
 
 # -- statistics ----------------------------------------------------------------------------
-def select_records(ok: pd.DataFrame, n_samples: int, parsimony: float) -> pd.DataFrame:
-    """The ok records that enter Table 1: n = ``n_samples``; SR also parsimony = ``parsimony``."""
-    if len(ok) == 0:
-        return ok
-    sel = ok[ok["method"].isin(METHOD_ORDER) & (ok["n_samples"] == n_samples)]
-    is_sr = sel["method"].isin(SR_METHOD_ORDER)
-    return sel[~is_sr | is_close(sel["parsimony"], parsimony)]
-
-
 def cell_stats(sel: pd.DataFrame) -> pd.DataFrame:
     """Long table: protocol, model, dataset, method, mean, std (ddof=1), n."""
     cols = ["protocol", "model", "dataset", "method", "mean", "std", "n"]
@@ -89,16 +85,16 @@ def mark_best(means: dict[str, float]) -> tuple[list[str], list[str]]:
     second-best value is the second-smallest entry (``np.partition(values, 1)[1]``), underlined
     only if it differs from the best.
     """
-    vals = {m: v for m, v in means.items() if m in SR_METHOD_ORDER and v is not None and math.isfinite(v)}
+    vals = {m: v for m, v in means.items() if m in SR_METHODS and v is not None and math.isfinite(v)}
     if not vals:
         return [], []
     arr = np.array(list(vals.values()))
     best_v = arr.min()
-    best = [m for m in SR_METHOD_ORDER if m in vals and vals[m] == best_v]
+    best = [m for m in SR_METHODS if m in vals and vals[m] == best_v]
     if len(arr) < 2:
         return best, []
     second_v = np.partition(arr, 1)[1]
-    second = [m for m in SR_METHOD_ORDER if m in vals and vals[m] == second_v and second_v != best_v]
+    second = [m for m in SR_METHODS if m in vals and vals[m] == second_v and second_v != best_v]
     return best, second
 
 
@@ -115,7 +111,7 @@ def build_table(stats: pd.DataFrame, cells: list[tuple[str, str]], timed_out: pd
             "dataset": dataset_name(dataset), "model_key": model, "dataset_key": dataset,
         }
         means = {}
-        for m in METHOD_ORDER:
+        for m in METHODS:
             r = idx.get((model, dataset, m))
             row[f"{m}_mean"] = float(r.mean) if r is not None else np.nan
             row[f"{m}_std"] = float(r.std) if r is not None else np.nan
@@ -129,7 +125,7 @@ def build_table(stats: pd.DataFrame, cells: list[tuple[str, str]], timed_out: pd
     table = pd.DataFrame(rows)
     avg: dict[str, object] = {"model": AVERAGE, "hyperparameters": "", "dataset": "",
                               "model_key": "", "dataset_key": "", "best": "", "second_best": ""}
-    for m in METHOD_ORDER:
+    for m in METHODS:
         col = table[f"{m}_mean"] if len(table) else pd.Series(dtype=float)
         avg[f"{m}_mean"] = float(col.mean()) if col.notna().any() else np.nan
         avg[f"{m}_std"] = np.nan
@@ -137,7 +133,7 @@ def build_table(stats: pd.DataFrame, cells: list[tuple[str, str]], timed_out: pd
         avg[f"{m}_timed_out"] = int(table[f"{m}_timed_out"].sum()) if len(table) else 0
     table = pd.concat([table, pd.DataFrame([avg])], ignore_index=True)
     ordered = ["model", "hyperparameters", "dataset"]
-    ordered += [f"{m}_{s}" for m in METHOD_ORDER for s in ("mean", "std", "n", "timed_out")]
+    ordered += [f"{m}_{s}" for m in METHODS for s in ("mean", "std", "n", "timed_out")]
     ordered += ["best", "second_best", "model_key", "dataset_key"]
     return table[ordered]
 
@@ -163,13 +159,13 @@ def _cell_text(row: pd.Series, m: str, style: str) -> str:
 
 
 def to_markdown(table: pd.DataFrame, title: str) -> str:
-    header = ["Model", "Hyperparameters", "Dataset"] + [method_label(m) for m in METHOD_ORDER]
+    header = ["Model", "Hyperparameters", "Dataset"] + [method_label(m) for m in METHODS]
     rows, prev = [], None
     for _, r in table.iterrows():
         first = r["model"] != prev
         prev = r["model"]
         rows.append([r["model"] if first else "", r["hyperparameters"] if first else "", r["dataset"]]
-                    + [_cell_text(r, m, "md") for m in METHOD_ORDER])
+                    + [_cell_text(r, m, "md") for m in METHODS])
     legend = ("RMSE between predicted and true cost, mean ± std (ddof=1) over sampling seeds x SR "
               "seeds; **best** / _second best_ SR mean per row. Average: mean of the row means. "
               "(k⏱): k SR fits of that cell stopped by the time limit (see the CSV's `_timed_out` columns).")
@@ -177,8 +173,8 @@ def to_markdown(table: pd.DataFrame, title: str) -> str:
 
 
 def to_latex(table: pd.DataFrame, caption: str) -> str:
-    cols = "lll" + "r" * len(METHOD_ORDER)
-    head = " & ".join(["Model", "Hyperparameters", "Dataset"] + [method_label(m) for m in METHOD_ORDER])
+    cols = "lll" + "r" * len(METHODS)
+    head = " & ".join(["Model", "Hyperparameters", "Dataset"] + [method_label(m) for m in METHODS])
     lines = [r"% Requires \usepackage{booktabs}", r"\begin{table}[t]", r"\centering", r"\small",
              rf"\begin{{tabular}}{{{cols}}}", r"\toprule", head + r" \\", r"\midrule"]
     prev = None
@@ -193,7 +189,7 @@ def to_latex(table: pd.DataFrame, caption: str) -> str:
             cells = [latex_escape(r["model"]) if first else "",
                      latex_escape(r["hyperparameters"]) if first else "", latex_escape(r["dataset"])]
         prev = r["model"]
-        cells += [_cell_text(r, m, "tex") for m in METHOD_ORDER]
+        cells += [_cell_text(r, m, "tex") for m in METHODS]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", r"\label{tab:rmse}",
               r"\end{table}"]
@@ -224,7 +220,7 @@ def compare(stats: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     idx = {(r.model, r.dataset, r.method): r for r in stats.itertuples(index=False)}
     rows = []
     for _, p in published.iterrows():
-        for m in METHOD_ORDER:
+        for m in METHODS:
             r = idx.get((p["model_key"], p["dataset_key"], m))
             pm, ps = float(p[f"{m}_mean"]), float(p[f"{m}_std"])
             row = {"model": p["model"], "dataset": p["dataset"], "method": m, "column": method_label(m),
@@ -241,25 +237,25 @@ def compare(stats: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
 
 def ordering_summary(cmp: pd.DataFrame) -> dict[str, object]:
     """Column-average ordering, published vs reproduced (over the rows complete in all columns)."""
-    pub_order = sorted(METHOD_ORDER, key=lambda m: PUBLISHED_AVERAGES[m])
+    pub_order = sorted(METHODS, key=lambda m: PUBLISHED_AVERAGES[m])
     keyed = cmp.set_index(["model", "dataset", "method"])
-    wide = keyed["reproduced_mean"].unstack("method").reindex(columns=list(METHOD_ORDER))
+    wide = keyed["reproduced_mean"].unstack("method").reindex(columns=list(METHODS))
     complete = wide.dropna()
     out: dict[str, object] = {"published_order": pub_order, "n_complete_rows": len(complete)}
     if len(complete) == 0:
         out.update(reproduced_order=None, holds=None, reproduced_averages=None, published_averages_same_rows=None)
         return out
     avgs = complete.mean()
-    pubwide = keyed["published_mean"].unstack("method").reindex(columns=list(METHOD_ORDER))
+    pubwide = keyed["published_mean"].unstack("method").reindex(columns=list(METHODS))
     pub_same = pubwide.loc[complete.index].mean()
-    rep_order = sorted(METHOD_ORDER, key=lambda m: avgs[m])
+    rep_order = sorted(METHODS, key=lambda m: avgs[m])
     # On a sub-grid the published averages over the same rows can order differently from the
     # full table's: report that ordering too, and whether ours matches it.
-    pub_same_order = sorted(METHOD_ORDER, key=lambda m: pub_same[m])
+    pub_same_order = sorted(METHODS, key=lambda m: pub_same[m])
     out.update(published_order_same_rows=pub_same_order, holds_same_rows=rep_order == pub_same_order)
     out.update(reproduced_order=rep_order, holds=rep_order == pub_order,
-               reproduced_averages={m: float(avgs[m]) for m in METHOD_ORDER},
-               published_averages_same_rows={m: float(pub_same[m]) for m in METHOD_ORDER})
+               reproduced_averages={m: float(avgs[m]) for m in METHODS},
+               published_averages_same_rows={m: float(pub_same[m]) for m in METHODS})
     return out
 
 
@@ -273,26 +269,26 @@ def comparison_markdown(cmp: pd.DataFrame, order: dict[str, object], title: str)
              f"published mean ± std); differ: {n_diff}; missing: {len(missing)}.", ""]
     po = " < ".join(method_label(m) for m in order["published_order"])
     lines.append(f"Published ordering of the column averages (all 40 rows): {po} "
-                 f"({', '.join(f'{method_label(m)} {PUBLISHED_AVERAGES[m]:.4f}' for m in METHOD_ORDER)}).")
+                 f"({', '.join(f'{method_label(m)} {PUBLISHED_AVERAGES[m]:.4f}' for m in METHODS)}).")
     if order["reproduced_order"] is None:
         lines.append("Reproduced ordering: cannot be assessed (no row has all five columns).")
     else:
         ro = " < ".join(method_label(m) for m in order["reproduced_order"])
         ra, pa = order["reproduced_averages"], order["published_averages_same_rows"]
         lines.append(f"Reproduced ordering over the {order['n_complete_rows']} row(s) complete in all five columns: "
-                     f"{ro} ({', '.join(f'{method_label(m)} {ra[m]:.4f}' for m in METHOD_ORDER)}; published over "
-                     f"the same rows: {', '.join(f'{pa[m]:.4f}' for m in METHOD_ORDER)}).")
+                     f"{ro} ({', '.join(f'{method_label(m)} {ra[m]:.4f}' for m in METHODS)}; published over "
+                     f"the same rows: {', '.join(f'{pa[m]:.4f}' for m in METHODS)}).")
         lines.append(f"**Paper's ordering holds: {'yes' if order['holds'] else 'no'}.**")
         if order["n_complete_rows"] < 40:
             ps = " < ".join(method_label(m) for m in order["published_order_same_rows"])
             lines.append(f"Published ordering over the same {order['n_complete_rows']} row(s): {ps}; "
                          f"reproduced matches it: {'yes' if order['holds_same_rows'] else 'no'}.")
     lines.append("")
-    header = ["Model", "Dataset"] + [method_label(m) for m in METHOD_ORDER]
+    header = ["Model", "Dataset"] + [method_label(m) for m in METHODS]
     rows, prev = [], None
     for (model, dataset), grp in cmp.groupby(["model", "dataset"], sort=False):
         cells = []
-        for m in METHOD_ORDER:
+        for m in METHODS:
             r = grp[grp["method"] == m].iloc[0]
             pub = f"{r.published_mean:.3f} ± {r.published_std:.3f}"
             if r.status == "missing":
@@ -331,7 +327,7 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, n_sample
     n_samples = n_samples or the_one(setting["n_samples"], "n_samples", experiment)
     parsimony = parsimony or the_one(setting["parsimony"], "parsimony", experiment)
     all_df, ok = load_ok(store, experiment, include_timed_out)
-    sel = select_records(ok, n_samples, parsimony)
+    sel = select_records(ok, METHODS, n_samples, parsimony)
     timed_out = timed_out_counts(all_df, n_samples, parsimony)
     if len(timed_out):
         verb = "included" if include_timed_out else "left out (--include-timed-out keeps them)"
@@ -341,7 +337,7 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, n_sample
     in_view = {(c.spec.model, c.spec.dataset) for c in view_of(experiment).cells}
     published = load_published(published_path)
     published = published[[(m, d) in in_view for m, d in zip(published["model_key"], published["dataset_key"])]]
-    n_pub = len(published) * len(METHOD_ORDER)
+    n_pub = len(published) * len(METHODS)
     if len(all_df) == 0:
         rep.missing.append(f"no records for experiment {experiment!r} in {store} (all {n_pub} cells missing)")
         return rep

@@ -200,7 +200,7 @@ SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
-# Per-step CPU accounting (sacct TotalCPU), for experiments/bench_slurm_layouts.py.
+# Per-step CPU accounting (sacct TotalCPU), for bench/bench_slurm_layouts.py.
 JobAcctGatherType=jobacct_gather/linux
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory

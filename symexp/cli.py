@@ -12,7 +12,7 @@ from pathlib import Path
 
 from symexp.errors import SymexpError
 
-#: Measured with experiments/bench_explain.py (README, "Explain your own HPO run").
+#: Measured with bench/bench_explain.py (docs/measurements.md).
 TYPICAL_DEFAULT_RUN = "13-86 s"
 
 
@@ -131,16 +131,35 @@ engines: operon (default) evolves formulas on (error, length) and tunes their co
 whole front of formulas in seconds; gplearn is the paper's engine, one fit per parsimony
 coefficient and seed: 2.4 times slower and far less accurate on the benchmark (RMSE vs the truth
 0.52 of its std against 0.06); both puts all candidates on one front at the time of both. See
-experiments/bench_explain.py and the README for the measurements.
+bench/bench_explain.py and docs/measurements.md for the measurements.
 
 units: log-scaled hyperparameters enter formulas as log10(x) (base-10 logarithm); log is the
 natural logarithm. The report starts with warnings when the formula or the surrogate is poor.
 """
 
 
+DESCRIPTION = ("symexp: reproduce the paper's experiments (run, status, summary, report; Hydra overrides as in "
+               "conf/) or explain your own HPO run (explain).")
+
+#: Subcommands that take their own arguments (Hydra overrides, their own flags): ``symexp NAME ARGS``
+#: calls ``main(ARGS)`` of the module, so ``symexp NAME --help`` is that command's own help.
+OWN_ARGUMENTS = {
+    "run": ("symexp.app.run", "run cells: Hydra overrides, e.g. `symexp run -m experiment=smoke`"),
+    "status": ("symexp.app.status", "done / running / missing cells, cost estimate (--estimate), --relaunch"),
+    "summary": ("symexp.app.summary", "RMSE table and formulas of an experiment's records"),
+    "report": ("analysis.build_all", "tables, figures and formulas from the records (results/analysis)"),
+}
+
+
+def _add_own_argument_commands(sub) -> None:
+    for name, (_, text) in OWN_ARGUMENTS.items():
+        sub.add_parser(name, help=text, add_help=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="symexp", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="symexp", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_own_argument_commands(sub)
     from symexp.explain import DEFAULTS, ENGINES
 
     e = sub.add_parser(
@@ -201,8 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if argv and argv[0] in OWN_ARGUMENTS:
+            import importlib
+
+            return importlib.import_module(OWN_ARGUMENTS[argv[0]][0]).main(argv[1:])
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except SymexpError as exc:
         print(f"symexp: error: {exc}", file=sys.stderr)

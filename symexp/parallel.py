@@ -26,6 +26,14 @@ from typing import Any
 _LIMITS: list[Any] = []  # keeps the worker's BLAS limit alive
 
 
+def default_n_jobs() -> int:
+    """CPUs this process may use (respects SLURM/cgroup affinity)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def _watch_parent(parent_pid: int, period_s: float = 0.5) -> None:
     while True:
         if os.getppid() != parent_pid:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis import build_all, formulas, parsimony, sample_size, table1
-from analysis.common import run_cli
+from analysis.cli import run_cli
 from symexp.store import RecordStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def _fields(hps, rmse, **extra):
 
 def view_keys(experiment: str, *overrides: str):
     """The record keys of a preset's view (the records the analysis of that preset reads)."""
-    from experiments.hydra_glue import build_view
+    from symexp.app.config import build_view
 
     return sorted(build_view([f"experiment={experiment}", *overrides]).keys,
                   key=lambda k: (k.model, k.dataset, k.method, k.n_samples, k.sampling_seed, -1 if k.sr_seed is None else k.sr_seed,

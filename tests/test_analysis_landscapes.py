@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from analysis import build_all, landscapes, pdp_figures
-from analysis.common import ViewRef, load_ok, run_cli
+from analysis.cli import run_cli
+from analysis.views import load_ok, ViewRef
 from analysis.formulas import median_run
 from symexp.store import RecordStore
 
@@ -34,7 +35,7 @@ EXPERIMENT = ViewRef("smoke", OVERRIDES)
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """store + cache of the three modes on the synthetic benchmark (seed 0, n = 8 and 10)."""
-    from experiments.hydra_glue import build_view
+    from symexp.app.config import build_view
     from symexp.pipeline import run_cell
 
     tmp = tmp_path_factory.mktemp("pipe")
@@ -203,7 +204,7 @@ PDP_OVERRIDES = ("model=synthetic", "dataset=synthetic", "hyperparameters=[x,y,z
 
 def make_pd_artefact(cache: Path, store: Path, seed: int = 0, n: int = 20, with_records: bool = True) -> Path:
     """A small synthetic PD artefact over the synthetic benchmark's x (log), y, z, plus records."""
-    from symexp.pdp import feature_grid
+    from symexp.sampling.pdp import feature_grid
     from symexp.symbolic import formula_predict
 
     space = landscapes.search_space("synthetic", "synthetic", "hpobench", ["x", "y", "z"])
@@ -223,7 +224,7 @@ def make_pd_artefact(cache: Path, store: Path, seed: int = 0, n: int = 20, with_
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(art))
     if with_records:
-        from experiments.hydra_glue import build_view
+        from symexp.app.config import build_view
 
         rs = RecordStore(store)
         keys = build_view(["experiment=pdp", *PDP_OVERRIDES, f"sampling_seed={seed}", f"n_samples=[{n}]"]).keys

@@ -1,7 +1,7 @@
 """symexp.benchmarks: API, protocols, determinism across processes, bad inputs, synthetic.
 
 Trainings use cheap fidelity overrides (few iterations / trees) so the whole file runs in
-seconds; the paper's fidelities are timed by experiments/bench_evaluation.py instead.
+seconds; the paper's fidelities are timed by bench/bench_evaluation.py instead.
 """
 
 from __future__ import annotations
@@ -276,7 +276,7 @@ def test_bad_inputs(data_dir, tmp_path):
 
 
 def test_categorical_rejected():
-    from symexp.space import Categorical, SearchSpace
+    from symexp.benchmarks.space import Categorical, SearchSpace
 
     space = SearchSpace((Categorical("kernel", ("rbf", "linear"), "rbf"),))
     with pytest.raises(SymexpError, match="categorical hyperparameter"):

@@ -22,7 +22,7 @@ from symexp.sampling._bo_worker import run_trajectory
 from symexp.sampling._testing import CountingObjective, PidFileObjective, branin, branin_space
 from symexp.sampling.checkpoint import TrialLog
 from symexp.sampling.gp import _blas_single_thread, compare_with_model, kernel_values, set_kernel_values
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_BO = yaml.safe_load((REPO / "conf" / "bo" / "paper.yaml").read_text())

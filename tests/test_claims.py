@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.claims import FAILS, HOLDS, NOT_MEASURED, PARTLY, build_claims, table1_claims, to_markdown
-from analysis.common import ViewRef
+from analysis.views import ViewRef
 
 SUBSET_STORE = Path(__file__).resolve().parents[1] / "results" / "paper_subset" / "store"
 

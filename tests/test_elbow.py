@@ -1,4 +1,4 @@
-"""The elbow rule of Appendix A (symexp.elbow)."""
+"""The elbow rule of Appendix A (symexp.symbolic.elbow)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from symexp.elbow import aggregate_sweep, elbow_of_sweep, elbow_point
+from symexp.symbolic.elbow import aggregate_sweep, elbow_of_sweep, elbow_point
 from symexp.errors import SymexpError
 
 # The parsimony grid of the paper's sweep (Fig. 5/8), as in the authors' plot_complexity_vs_rmse.py.

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_pipeline import tiny_spec  # noqa: E402
+from test_pipeline import tiny_spec
 
-from symexp.costs import SR_FIT_BASE_S, SR_FIT_PER_POINT_S, CostModel, _interpolate  # noqa: E402
-from symexp.estimate import estimate_layout, simulate_arrays, simulate_cell_layout  # noqa: E402
-from symexp.layouts import JobArray, JobTask, LayoutSettings, partition_groups, shape_jobs  # noqa: E402
-from symexp.pipeline.work import CellWork, WorkItem  # noqa: E402
+from symexp.cluster.costs import SR_FIT_BASE_S, SR_FIT_PER_POINT_S, CostModel, _interpolate
+from symexp.cluster.estimate import estimate_layout, simulate_arrays, simulate_cell_layout
+from symexp.cluster.layouts import JobArray, JobTask, LayoutSettings, partition_groups, shape_jobs
+from symexp.pipeline.work import CellWork, WorkItem
 
 
 def one_bo_cell(tmp_path, group="g"):

@@ -12,7 +12,7 @@ dominated by the GP surrogate fitted on 30-80 evaluations; the formulas reproduc
 
 SR runs here are small (``FAST``) to keep the file quick; the defaults are checked on a known
 truth by a slow test (``test_defaults_recover_a_known_truth``) and measured by
-``experiments/bench_explain.py``.
+``bench/bench_explain.py``.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from symexp.explain.formula import (
 )
 from symexp.explain.front import accuracy_choice
 from symexp.explain.quality import Reference, fit_stats, score, warnings_for
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 SPACE = SearchSpace((Numerical("lr", 1e-4, 1.0, log=True), Numerical("max_depth", 1, 12, integer=True)))
 

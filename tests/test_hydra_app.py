@@ -30,7 +30,7 @@ def run_app(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("preset", ["smoke", "table1", "sample_size", "parsimony", "pdp"])
 def test_presets_compose_and_build_a_cell_spec(preset, tmp_path):
-    from experiments.hydra_glue import cell_spec
+    from symexp.app.config import cell_spec
 
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={preset}"], return_hydra_config=True)
@@ -114,7 +114,7 @@ def test_job_status_file_says_done(tmp_path):
 
 
 def test_operon_records_are_other_records_than_gplearn_ones(data_dir):
-    from experiments.hydra_glue import build_view
+    from symexp.app.config import build_view
 
     gplearn = build_view(["experiment=table1", "model=lr", "dataset=vehicle", "mode=bo", "sampling_seed=0"])
     operon = build_view(["experiment=table1", "model=lr", "dataset=vehicle", "mode=bo", "sampling_seed=0", "sr=operon"])
@@ -126,7 +126,7 @@ def test_operon_records_are_other_records_than_gplearn_ones(data_dir):
 
 def test_presets_share_records_through_their_views(data_dir):
     """table1 (n = 140) is part of sample_size, and the parsimony sweep's p = 1e-4 member is sample_size's n = 200."""
-    from experiments.hydra_glue import build_view
+    from symexp.app.config import build_view
 
     slice_ = ["model=svm", "dataset=blood_transfusion"]
     sample_size = {k.record_id for k in build_view(["experiment=sample_size", *slice_]).keys}

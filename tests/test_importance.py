@@ -1,4 +1,4 @@
-"""fANOVA importances (symexp.importance) and partial dependence (symexp.pdp) vs closed forms."""
+"""fANOVA importances (symexp.sampling.importance) and partial dependence (symexp.sampling.pdp) vs closed forms."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from symexp.errors import SymexpError
-from symexp.importance import (anova_decomposition, fanova_importance, grid_axes, integer_axis, unit_to_raw,
+from symexp.sampling.importance import (anova_decomposition, fanova_importance, grid_axes, integer_axis, unit_to_raw,
                                weighted_grid_axes)
-from symexp.pdp import partial_dependence
-from symexp.space import Numerical, SearchSpace
+from symexp.sampling.pdp import partial_dependence
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 UNIT2 = SearchSpace((Numerical("x0", 0.0, 1.0), Numerical("x1", 0.0, 1.0)))
 

@@ -169,7 +169,6 @@ def test_same_seed_same_records_in_two_processes(tmp_path):
     code = f"""
 import sys, dataclasses
 from pathlib import Path
-sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'tests')!r})
 from test_pipeline import tiny_spec, quiet
 from symexp.pipeline import run_cell
 tmp = Path(sys.argv[1])
@@ -177,7 +176,8 @@ for mode in ("bo", "random", "bo_gp"):
     run_cell(tiny_spec(tmp, mode, n_samples=(10,), sr_seeds=(0,)), log=quiet)
 """
     for i, hashseed in enumerate(("1", "2")):
-        env = dict(os.environ, PYTHONHASHSEED=hashseed)
+        env = dict(os.environ, PYTHONHASHSEED=hashseed,
+                   PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
         subprocess.run([sys.executable, "-c", code, str(tmp_path / f"p{i}")], check=True, env=env, cwd=tmp_path)
     a, b = _record_snapshot(tmp_path / "p0" / "store"), _record_snapshot(tmp_path / "p1" / "store")
     assert a.keys() == b.keys() and len(a) == 5
@@ -227,7 +227,7 @@ def test_operon_engine_runs_a_cell(tmp_path):
 
 
 def test_space_with_categorical_exports_to_configspace():
-    from symexp.space import Categorical, Numerical, SearchSpace
+    from symexp.benchmarks.space import Categorical, Numerical, SearchSpace
 
     cs = SearchSpace((Numerical("a", 0.0, 1.0), Categorical("kind", ("x", "y")))).to_configspace(seed=0)
     assert set(cs.keys()) == {"a", "kind"}
@@ -258,7 +258,7 @@ def test_failed_trainings_are_dropped_and_noted(tmp_path, monkeypatch):
 
 def test_a_grid_point_without_any_evaluation_stops_the_cell_and_is_not_cached(tmp_path, monkeypatch):
     from symexp.benchmarks.objective import SyntheticBenchmark
-    from symexp.testset import TestSetError
+    from symexp.benchmarks.testset import TestSetError
 
     real = SyntheticBenchmark._train
     monkeypatch.setattr(SyntheticBenchmark, "_train",

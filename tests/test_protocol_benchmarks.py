@@ -26,11 +26,11 @@ import pandas as pd
 import pytest
 
 import symexp.benchmarks.objective as objective
-from experiments.hydra_glue import build_view
+from symexp.app.config import build_view
 from symexp.benchmarks import make_benchmark
 from symexp.benchmarks.datasets import REGISTRY
 from symexp.benchmarks.split import encode_labels, split_indices
-from symexp.testset import load_or_compute_test_set
+from symexp.benchmarks.testset import load_or_compute_test_set
 
 PAPER_DATASETS = ["blood_transfusion", "vehicle", "australian", "car", "phoneme", "segment", "credit_g", "kc1"]
 PAPER_TASK_IDS = [10101, 53, 146818, 146821, 9952, 146822, 31, 3917]  # README: the authors' order

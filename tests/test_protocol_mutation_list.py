@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.check_mutations import DEFAULT_LIST, load_mutations
+from tools.check_mutations import DEFAULT_LIST, load_mutations
 
 ROOT = Path(__file__).resolve().parents[1]
 

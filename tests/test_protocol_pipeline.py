@@ -24,11 +24,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_protocol_benchmarks import paper_axis  # noqa: E402
+from test_protocol_benchmarks import paper_axis
 
-from experiments.hydra_glue import build_view  # noqa: E402
-from symexp.symbolic import parse_formula  # noqa: E402
+from symexp.app.config import build_view
+from symexp.symbolic import parse_formula
 
 PAPER_FUNCTIONS = ["add", "sub", "mul", "div", "sqrt", "log", "exp", "sin", "cos", "abs"]
 N = 140  # Table 1's sample size
@@ -384,8 +383,8 @@ class AdditiveGP:
 
 
 def test_pdp_explains_the_two_most_important_hyperparameters_by_partial_dependence(monkeypatch, tmp_path, data_dir):
-    import symexp.importance
-    import symexp.pdp
+    import symexp.sampling.importance
+    import symexp.sampling.pdp
     from symexp.pipeline import validate_spec
     from symexp.pipeline.training import compute_pdp_artefact
 
@@ -393,7 +392,7 @@ def test_pdp_explains_the_two_most_important_hyperparameters_by_partial_dependen
     spec = cell.spec
     bench = validate_spec(spec, check_dirs=False)
     seen = {"fanova": [], "pd": []}
-    real_fanova, real_pd = symexp.importance.fanova_importance, symexp.pdp.partial_dependence
+    real_fanova, real_pd = symexp.sampling.importance.fanova_importance, symexp.sampling.pdp.partial_dependence
 
     def fanova_spy(f, space, points_per_dim=10, pairwise=False):
         seen["fanova"].append((space.names, points_per_dim))
@@ -403,8 +402,8 @@ def test_pdp_explains_the_two_most_important_hyperparameters_by_partial_dependen
         seen["pd"].append((list(features), kw["n_background"]))
         return real_pd(f, space, features, **kw)
 
-    monkeypatch.setattr(symexp.importance, "fanova_importance", fanova_spy)
-    monkeypatch.setattr(symexp.pdp, "partial_dependence", pd_spy)
+    monkeypatch.setattr(symexp.sampling.importance, "fanova_importance", fanova_spy)
+    monkeypatch.setattr(symexp.sampling.pdp, "partial_dependence", pd_spy)
     gp = AdditiveGP(bench.space)
     n = spec.n_samples[0]
     art = compute_pdp_artefact(spec, bench, gp, n)

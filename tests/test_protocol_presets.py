@@ -1,7 +1,7 @@
 """Protocol facts of the experiment presets, read from what the runner builds (issue 13).
 
 The runner, the status command and the analysis read a preset through
-``experiments.hydra_glue`` (:func:`expand_cells` -> :func:`cell_spec`, :func:`build_view`), so
+``symexp.app.config`` (:func:`expand_cells` -> :func:`cell_spec`, :func:`build_view`), so
 these tests assert the paper's values on the composed :class:`~symexp.pipeline.CellSpec` of
 every cell and on the settings objects built from it (``SRSettings``, ``BOSettings``), never on
 the YAML text. The expected values are the paper's (Section 5, Appendix D, Table 1, Figs. 4-8)
@@ -20,7 +20,7 @@ import itertools
 
 import pytest
 
-from experiments.hydra_glue import build_view, cell_spec, expand_cells
+from symexp.app.config import build_view, cell_spec, expand_cells
 
 PAPER_MODELS = ["lr", "svm", "rf", "xgb", "nn"]
 # The paper's datasets in the paper's order (Table 1; OpenML tasks 10101, 53, 146818, 146821,

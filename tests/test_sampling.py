@@ -32,7 +32,7 @@ from symexp.sampling._bo_worker import initial_design_size, run_trajectory
 from symexp.sampling._testing import branin, branin_space, failing_branin, float_space
 from symexp.sampling.gp import default_kernel, encode, kernel_values
 from symexp.seeding import derive_rng
-from symexp.space import Categorical, Numerical, SearchSpace
+from symexp.benchmarks.space import Categorical, Numerical, SearchSpace
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_BO = yaml.safe_load((REPO / "conf" / "bo" / "paper.yaml").read_text())  # the protocol lives in conf/

@@ -1,4 +1,4 @@
-"""The in-job scheduler (symexp.schedule): priorities, order, dependencies, failures, workers dying."""
+"""The in-job scheduler (symexp.cluster.schedule): priorities, order, dependencies, failures, workers dying."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from symexp.schedule import Task, bottom_levels, critical_path, run_tasks, simulate, topological_order
+from symexp.cluster.schedule import Task, bottom_levels, critical_path, run_tasks, simulate, topological_order
 
 
 def test_bottom_level_is_own_seconds_plus_longest_chain_behind():
@@ -104,7 +104,7 @@ def test_pool_runs_in_parallel_processes_and_survives_a_dying_worker():
 
 _JOB = """
 import signal, sys, time
-from symexp.schedule import Task, run_tasks
+from symexp.cluster.schedule import Task, run_tasks
 from tests.test_schedule import _sleep_long
 
 def stop(signum, frame):

@@ -71,7 +71,7 @@ def test_cluster_slurm_launcher_settings():
 @pytest.mark.parametrize("choice, layout", [("slurm", "shared"), ("slurm_node", "node"), ("slurm_cell", "cell"),
                                             ("slurm_local", "shared"), ("local", "cell")])
 def test_cluster_choices_and_their_layouts(choice, layout):
-    from experiments.hydra_glue import layout_settings
+    from symexp.app.config import layout_settings
     from omegaconf import OmegaConf
 
     cfg = _compose([f"cluster={choice}"])
@@ -87,7 +87,7 @@ def test_cluster_choices_and_their_layouts(choice, layout):
 
 
 def test_bad_layout_is_a_one_line_error():
-    from experiments.hydra_glue import layout_settings
+    from symexp.app.config import layout_settings
     from symexp.errors import SymexpError
 
     with pytest.raises(SymexpError, match="unknown cluster.layout 'nodes'; valid: cell, shared, node"):
@@ -459,8 +459,7 @@ def test_smoke_experiment_runs_on_slurm(local_slurm, tmp_path):
     cmd = [sys.executable, str(run), "-m", "experiment=smoke", "cluster=slurm_local", "cluster.layout=cell",
            "cluster.mem_gb=3", f"hydra.sweep.dir={tmp_path / 'runs'}", f"hydra.launcher.name={name}"]
     try:
-        # From the repo root, as `make` does: the jobs import `experiments.*`, and a job's
-        # sys.path holds the submission directory.
+        # From the repo root, as `make` does (the jobs import the installed symexp).
         res = _run(cmd, timeout=420, env=env, cwd=REPO)
     finally:
         _finish_jobs(name)

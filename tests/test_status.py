@@ -1,4 +1,4 @@
-"""experiments/status.py: cell states with reasons, cost estimate, relaunch of what is missing."""
+"""symexp status: cell states with reasons, cost estimate, relaunch of what is missing."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from test_hydra_app import TINY, run_app  # noqa: E402
+from test_hydra_app import TINY, run_app
 
-from experiments import status as status_cmd  # noqa: E402
-from symexp.store import Claim, RecordStore  # noqa: E402
-from symexp.store.jobstatus import write_job_status  # noqa: E402
+from symexp.app import status as status_cmd
+from symexp.store import Claim, RecordStore
+from symexp.store.jobstatus import write_job_status
 
 SMOKE = ["experiment=smoke", *TINY]
 JOBS = "results/runs/smoke/synthetic-synthetic-{}-seed0"
@@ -145,7 +144,7 @@ def test_relaunch_works_with_any_fixed_overrides(workdir, capsys, fixed):
 
 
 def test_a_running_cell_is_reported_and_never_relaunched(workdir, capsys):
-    from experiments.hydra_glue import build_view
+    from symexp.app.config import build_view
 
     view = build_view([*SMOKE, "mode=bo"])
     (cell,) = view.cells
@@ -176,7 +175,7 @@ def test_damaged_records_are_listed_not_crashed_on(workdir, capsys):
     rec_path.write_text(rec_path.read_text()[:50])
     found, out = states(capsys)
     assert found["random"] == "partial" and f"damaged record {rec_path}" in out
-    from experiments import summary
+    from symexp.app import summary
 
     assert summary.main([*SMOKE, "mode=random"]) == 0
     out = capsys.readouterr().out

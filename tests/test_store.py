@@ -14,13 +14,12 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from test_pipeline import keys_of, quiet, records_of, tiny_spec  # noqa: E402
+from test_pipeline import keys_of, quiet, records_of, tiny_spec
 
-from symexp.errors import SymexpError  # noqa: E402
-from symexp.pipeline import run_cell  # noqa: E402
-from symexp.store import Claim, RecordStore, compute_once  # noqa: E402
-from symexp.store.atomic import atomic_write_json  # noqa: E402
+from symexp.errors import SymexpError
+from symexp.pipeline import run_cell
+from symexp.store import Claim, RecordStore, compute_once
+from symexp.store.atomic import atomic_write_json
 
 
 def ids(spec) -> set[str]:

@@ -10,14 +10,17 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_pipeline import VOLATILE, quiet, tiny_spec  # noqa: E402
+from test_pipeline import VOLATILE, quiet, tiny_spec
 
-from symexp.costs import CostModel  # noqa: E402
-from symexp.pipeline import run_cell  # noqa: E402
-from symexp.pipeline.work import cell_work, plan_work, run_job  # noqa: E402
-from symexp.store import Claim, RecordStore, load_records  # noqa: E402
-from symexp.store.claims import is_held  # noqa: E402
+from symexp.cluster.costs import CostModel
+from symexp.cluster.layouts import LayoutSettings
+from symexp.pipeline import run_cell
+from symexp.pipeline.work import cell_work, plan_work, run_job
+from symexp.store import Claim, RecordStore, load_records
+from symexp.store.claims import is_held
+
+
+CHUNK_S = LayoutSettings().chunk_seconds  # conf/cluster/slurm.yaml's (tests/test_layout.py)
 
 
 def cells_for(tmp: Path, modes=("bo", "random", "bo_gp"), **overrides):
@@ -74,12 +77,12 @@ def test_job_writes_the_records_run_cell_writes_and_then_nothing_is_left(tmp_pat
     status = json.loads((cells[0].job_dir / "job_status.json").read_text())
     assert status["state"] == "done" and status["written"] == 4
     assert not is_held(RecordStore(cells[0].spec.store_dir).claim_path(f"cell-{cells[0].cell_id}"))
-    assert plan_work(cells, CostModel()) == []
+    assert plan_work(cells, CostModel(), chunk_seconds=CHUNK_S) == []
 
 
 def test_a_record_claimed_by_another_job_is_left_to_it(tmp_path):
     cells = cells_for(tmp_path, modes=("random",))
-    items = plan_work(cells, CostModel())
+    items = plan_work(cells, CostModel(), chunk_seconds=CHUNK_S)
     key = next(i.args[0] for i in items if i.kind == "sr_fit")
     store = RecordStore(cells[0].spec.store_dir)
     with Claim(store.claim_path(key.record_id)):  # another live job computes this record
@@ -88,14 +91,14 @@ def test_a_record_claimed_by_another_job_is_left_to_it(tmp_path):
     assert store.state(key)[0] == "missing"
     status = json.loads((cells[0].job_dir / "job_status.json").read_text())
     assert (status["written"], status["claimed_elsewhere"]) == (3, 1)
-    assert [i.args[0] for i in plan_work(cells, CostModel()) if i.kind == "sr_fit"] == [key]
+    assert [i.args[0] for i in plan_work(cells, CostModel(), chunk_seconds=CHUNK_S) if i.kind == "sr_fit"] == [key]
 
 
 def test_a_fit_never_runs_smac_when_its_bo_run_is_missing(tmp_path):
     """The BO run belongs to an earlier job (array) that failed: the fits of the cell fail with
     that reason, nothing waits and nothing recomputes the run."""
     cells = cells_for(tmp_path, modes=("bo",))
-    items = [i for i in plan_work(cells, CostModel()) if i.kind != "bo_run"]
+    items = [i for i in plan_work(cells, CostModel(), chunk_seconds=CHUNK_S) if i.kind != "bo_run"]
     assert items and all(any(d.startswith("bo_run:") for d in i.deps) for i in items if i.kind == "sr_fit")
     report = run_job(items, cells, 1, log=quiet)
     assert not report.ok and report.cells[cells[0].cell_id] == "failed"

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from symexp.errors import unknown_choice
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 
 @dataclass(frozen=True)

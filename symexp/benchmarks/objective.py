@@ -28,7 +28,7 @@ Protocols
     ``derive_seed("evaluation", key, full_config, seed)`` instead: the bootstrap indices (HPOBench
     draws them from the benchmark's shared ``RandomState``, so they depend on the evaluation
     history and on an unseeded benchmark seed) and, for random sampling and the test set, nothing
-    else. ``experiments/bench_seeding.py`` measures what this choice changes.
+    else. ``bench/bench_seeding.py`` measures what this choice changes.
 ``clean``
     Fit on the training rows only, no resampling (with a ``subsample < 1`` fidelity override,
     a subset drawn without replacement), cost on the validation rows; the model's seed is drawn
@@ -63,7 +63,7 @@ from symexp.benchmarks.models import INT_FIDELITIES, ML_MODELS, build_model, mod
 from symexp.benchmarks.split import PreparedData, check_split_method, get_prepared, split_description, split_source
 from symexp.errors import SymexpError, unknown_choice
 from symexp.seeding import derive_rng, derive_seed, stable_hash
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 MODELS: tuple[str, ...] = (*ML_MODELS, "synthetic")
 PROTOCOLS: tuple[str, ...] = ("hpobench", "clean")

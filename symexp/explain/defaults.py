@@ -1,7 +1,7 @@
 """The defaults of ``symexp explain`` (light: the command-line parser reads them).
 
-They were chosen with ``experiments/bench_explain.py`` on runs with a known truth; the README
-("Explain your own HPO run") quotes the measurements.
+They were chosen with ``bench/bench_explain.py`` on runs with a known truth; docs/measurements.md
+quotes the measurements.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 ENGINES: tuple[str, ...] = ("operon", "gplearn", "both")
 #: Functions of the SR search: the paper's set without the periodic sin / cos, which fit
-#: wiggles of the surrogate rather than trends (measured in experiments/bench_explain.py).
+#: wiggles of the surrogate rather than trends (measured in bench/bench_explain.py).
 EXPLAIN_FUNCTIONS: tuple[str, ...] = ("add", "sub", "mul", "div", "exp", "log", "sqrt")
 #: Parsimony coefficients of a gplearn sweep on the standardised target (std 1).
 DEFAULT_PARSIMONY: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03)

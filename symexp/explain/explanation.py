@@ -23,7 +23,7 @@ from symexp.explain.defaults import DEFAULTS, ENGINES
 from symexp.explain.search import Formula, search
 from symexp.explain.surrogate import GPSurrogate, cross_validated_predictions
 from symexp.seeding import derive_seed
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 from symexp.symbolic import SRSettings
 
 SUMMARY_VERSION = 2
@@ -155,8 +155,8 @@ def check_select(index: Any, n: int) -> int:
 def importance_of(f, space: SearchSpace, seed: int) -> tuple[dict[str, float], str]:
     """fANOVA main-effect shares of ``f`` on a full grid when it fits, else estimated by
     partial dependence (the main effect of ``x_i`` is the PD of ``x_i`` minus the mean)."""
-    from symexp.importance import fanova_importance
-    from symexp.pdp import partial_dependence
+    from symexp.sampling.importance import fanova_importance
+    from symexp.sampling.pdp import partial_dependence
 
     d = space.dim
     if d == 1:
@@ -179,7 +179,7 @@ def label(run: RunData, surrogate: GPSurrogate, explained: Sequence[str], X_sub:
           seed: int) -> np.ndarray:
     """Surrogate mean at configurations of ``explained``; the other hyperparameters integrated out
     by partial dependence over ``n_background`` uniform samples (the same for every point)."""
-    from symexp.pdp import partial_dependence
+    from symexp.sampling.pdp import partial_dependence
 
     _, values = partial_dependence(surrogate.mean, run.numeric_space(), list(explained), grid=np.asarray(X_sub, float),
                                    n_background=n_background, seed=derive_seed("explain-pd", seed))

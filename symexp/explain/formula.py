@@ -36,7 +36,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import log10
 
 from symexp.errors import SymexpError
-from symexp.space import SearchSpace
+from symexp.benchmarks.space import SearchSpace
 
 UNITS = ("log10", "raw")
 ROUNDING_TOLERANCE = 0.002

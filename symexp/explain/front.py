@@ -9,7 +9,7 @@ The paper's elbow rule (Appendix A, :func:`elbow_index`: walking from the simple
 before a step that adds at least two operations while reducing the RMSE by less than 10 %) was
 made for a sparse gplearn parsimony sweep; on operon's dense fronts each step is small, and it
 stopped at a constant-like formula with R^2 0.34 where an 11-operation formula reached 0.997
-(experiments/bench_explain.py). Its position is still reported.
+(bench/bench_explain.py). Its position is still reported.
 
 The tolerance was measured on the fronts of 11 benchmark runs (bench_explain, six problems plus
 five more random searches of the ``lr_depth`` problem): RMSE of the chosen formula against the
@@ -18,7 +18,7 @@ truth / the truth's std, mean 0.071 at 9.5 operations for a tolerance of 0.01, 0
 own errors). At 0.01, the ``lr_depth`` runs took ``-0.15*log(depth)`` for ``0.5*exp(-depth/3)``
 (RMSE 0.087 to 0.099); at 0.005 they keep the exponential (0.025 to 0.087).
 
-Candidate generation for the experiments' engine benchmark (``experiments/bench_engines.py``,
+Candidate generation for the experiments' engine benchmark (``bench/bench_engines.py``,
 raw units, formulas scored as text) lives here too: :func:`gplearn_sweep`, :func:`operon_front`.
 ``symexp explain`` itself generates candidates in :mod:`symexp.explain.search`.
 """
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from symexp.elbow import elbow_point
-from symexp.symbolic import SRSettings, formula_predict, make_regressor
+from symexp.symbolic.elbow import elbow_point
+from symexp.symbolic import SRSettings, formula_predict, make_regressor, rmse
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _score(formula: str, names: Sequence[str], X: np.ndarray, y: np.ndarray) -> 
     pred = formula_predict(formula, names, X)
     if not np.all(np.isfinite(pred)):
         return math.inf
-    return float(np.sqrt(np.mean((pred - y) ** 2)))
+    return rmse(y, pred)
 
 
 Progress = Callable[[str], None]

@@ -29,7 +29,8 @@ import numpy as np
 
 from symexp.errors import SymexpError
 from symexp.explain.readers import round_categoricals
-from symexp.space import SearchSpace
+from symexp.benchmarks.space import SearchSpace
+from symexp.symbolic.convert import rmse
 
 KERNEL = "smac2-blackbox: constant * Matern(5/2, ARD) [* Hamming] + white noise"
 
@@ -110,7 +111,7 @@ class GPSurrogate:
             self._gp.train(Xe, y.reshape(-1, 1))
         self.n_train_ = len(y)
         mu, _ = self.predict(X)
-        self.train_rmse_ = float(np.sqrt(np.mean((mu - y) ** 2)))
+        self.train_rmse_ = rmse(y, mu)
         return self
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

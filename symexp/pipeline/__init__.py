@@ -4,12 +4,14 @@
 - :mod:`.plan`: which records a cell writes and what each one's identity is.
 - :mod:`.training`: the training sets (BO, random, BO-GP, PD), from shared cache artefacts.
 - :mod:`.fit`: one symbolic-regression fit, scored.
+- :mod:`.recording`: claiming and writing a record (shared by both executors).
 - :mod:`.cell`: :func:`run_cell`, claims and all.
 - :mod:`.work`: the same work in finer items (shared artefacts, single fits) for jobs that run
   many cells on many CPUs (:func:`~symexp.pipeline.work.plan_work`, :func:`~symexp.pipeline.work.run_job`).
 """
 
-from symexp.pipeline.cell import CellReport, default_n_jobs, run_cell
+from symexp.parallel import default_n_jobs
+from symexp.pipeline.cell import CellReport, run_cell
 from symexp.pipeline.plan import PIPELINE_VERSION, cell_id, planned_keys, record_identity
 from symexp.pipeline.spec import MODES, CellSpec, PDPSettings, check_parsimony, validate_spec
 

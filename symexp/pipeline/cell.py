@@ -20,30 +20,23 @@ cell from one whose job died.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from symexp.baselines import LinearBaseline, rmse
 from symexp.parallel import imap_unordered
 from symexp.pipeline.fit import fit_symbolic
 from symexp.pipeline.plan import cell_id, planned_keys
+from symexp.pipeline.recording import (
+    BASELINES, ELSEWHERE, EXISTS, Log, Stopwatch, baseline_fields, claim_record, package_versions, write_record,
+)
 from symexp.pipeline.spec import CellSpec, validate_spec
-from symexp.pipeline.training import TrainingSet, pdp_training_sets, training_sets
+from symexp.pipeline.training import pdp_training_sets, training_sets
 from symexp.store.claims import Claim
 from symexp.store.records import RecordKey, RecordStore
-from symexp.testset import TestSet, load_or_compute_test_set
-
-VERSIONED_PACKAGES = (
-    "symexp", "smac", "ConfigSpace", "gplearn", "pyoperon", "scikit-learn", "numpy", "scipy", "sympy",
-    "xgboost-cpu", "pandas", "openml",
-)
-
-Log = Callable[[str], None]
+from symexp.benchmarks.testset import TestSet, load_or_compute_test_set
 
 
 @dataclass
@@ -56,64 +49,6 @@ class CellReport:
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def package_versions() -> dict[str, str]:
-    out = {}
-    for name in VERSIONED_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-class Stopwatch:
-    """Wall and CPU seconds of a block, accumulated under a stage name."""
-
-    def __init__(self, timings: dict[str, dict[str, float]], stage: str):
-        self.timings, self.stage = timings, stage
-
-    def __enter__(self):
-        self.w0, self.c0 = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        t = self.timings.setdefault(self.stage, {"wall_s": 0.0, "cpu_s": 0.0})
-        t["wall_s"] += time.perf_counter() - self.w0
-        t["cpu_s"] += time.process_time() - self.c0
-        return False
-
-
-BASELINES = ("gp_baseline", "linear_regression")
-
-
-def baseline_fields(spec: CellSpec, method: str, ts: TrainingSet) -> dict[str, Any]:
-    """The record fields of a baseline (``gp_baseline``: the GP's mean; ``linear_regression``)."""
-    if method == "gp_baseline":
-        mean, _ = ts.gp.predict(ts.X_test)
-        return {"status": "ok", "test_rmse": rmse(ts.y_test, mean), "train_rmse": None}
-    lin = LinearBaseline(ts.log_features if spec.linreg_log_features else None).fit(ts.X, ts.y)
-    return {"status": "ok", "test_rmse": rmse(ts.y_test, lin.predict(ts.X_test)),
-            "train_rmse": rmse(ts.y, lin.predict(ts.X))}
-
-
-def record_fields(spec: CellSpec, ts: TrainingSet, fields: dict[str, Any], versions: dict[str, str],
-                  n_trainings: int, timings: dict[str, dict[str, float]],
-                  split_info: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A record's fields from the result ``fields`` of a fit or baseline on training set ``ts``;
-    ``timings``: the stage timings of the work that led to it (the fit's own are added);
-    ``split_info``: which split of the data made the costs (the benchmark's)."""
-    rec = {"hyperparameters": ts.names, "mode": spec.mode, "versions": versions, "artefacts": ts.artefacts,
-           "split_info": split_info}
-    rec.update(fields)
-    rec["n_train_points"] = int(len(ts.y))
-    rec["n_trainings"] = n_trainings
-    stage_timings = {k: dict(v) for k, v in timings.items()}
-    stage_timings.update(fields.get("timings", {}))
-    rec["timings"] = stage_timings
-    rec["warnings"] = ts.warnings or None
-    return rec
-
-
 def _indexed(index: int, fn: Callable[..., dict[str, Any]], *args: Any) -> tuple[int, dict[str, Any]]:
     return index, fn(*args)
 
@@ -123,17 +58,12 @@ def claim_todo(store: RecordStore, keys: list[RecordKey], keep_failed: bool, log
     """``(todo, claims, n_claimed_elsewhere)``: the records to compute now, each claimed."""
     todo, claims, elsewhere = [], {}, 0
     for key in keys:
-        if not store.needs_compute(key, keep_failed, log):
-            continue
-        claim = Claim(store.claim_path(key.record_id))
-        if not claim.try_acquire():
+        claim = claim_record(store, key, keep_failed, log)
+        if claim is ELSEWHERE:
             elsewhere += 1
-            continue
-        if not store.needs_compute(key, keep_failed, log):  # finished by another job meanwhile
-            claim.release()
-            continue
-        todo.append(key)
-        claims[key.record_id] = claim
+        elif claim is not EXISTS:
+            todo.append(key)
+            claims[key.record_id] = claim
     return todo, claims, elsewhere
 
 
@@ -186,8 +116,8 @@ def _compute(spec: CellSpec, bench, store: RecordStore, todo: list[RecordKey], c
     split_info = bench.split_info
 
     def write(key: RecordKey, fields: dict[str, Any]) -> None:
-        rec = record_fields(spec, sets[key.n_samples], fields, versions, report.n_trainings, timings, split_info)
-        store.write(key, rec)
+        rec = write_record(store, key, spec, sets[key.n_samples], fields, versions, report.n_trainings, timings,
+                           split_info)
         claims.pop(key.record_id).release()
         report.written.append(store.path(key))
         if rec.get("status") != "ok":
@@ -218,11 +148,3 @@ def _compute(spec: CellSpec, bench, store: RecordStore, todo: list[RecordKey], c
             status = (f"test RMSE {fields['test_rmse']:.4f}  ops {fields['complexity']}  {fields['formula']}{timed_out}"
                       if fields["status"] == "ok" else f"FAILED: {fields['error']}")
             log(f"  [{i}/{len(sr_keys)}] n={key.n_samples} sr_seed={key.sr_seed} p={key.parsimony:g}: {status}")
-
-
-def default_n_jobs() -> int:
-    """CPUs this process may use (respects SLURM/cgroup affinity)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from symexp.baselines import rmse
+from symexp.symbolic.convert import rmse
 from symexp.benchmarks.objective import ENVIRONMENT_ERRORS
 
 

@@ -43,7 +43,7 @@ class PDPSettings:
 
 @dataclass(frozen=True)
 class CellSpec:
-    """Everything one job needs; built from the Hydra config by ``experiments/``.
+    """Everything one job needs; built from the Hydra config by :mod:`symexp.app.config`.
 
     ``experiment`` only labels log lines: records do not belong to an experiment (see
     :mod:`symexp.store.records`). ``keep_failed``: do not recompute records whose fit failed.

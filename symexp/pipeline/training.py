@@ -19,8 +19,8 @@ import numpy as np
 
 from symexp.pipeline.spec import CellSpec
 from symexp.seeding import stable_hash
-from symexp.store.once import compute_once, read_checked
-from symexp.testset import TestSet, slug
+from symexp.store.once import artefact_files, compute_once, read_checked
+from symexp.benchmarks.testset import TestSet, slug
 
 Log = Callable[[str], None]
 
@@ -63,6 +63,12 @@ def bo_runs_needed(spec: CellSpec, bench) -> dict[int, Any]:
 def bo_run_path(spec: CellSpec, bench_key: str, settings) -> Path:
     """Cache file of one SMAC run (benchmark, seed, the run's own settings)."""
     return spec.cache_dir / "bo" / slug(bench_key) / f"seed{spec.sampling_seed}-{stable_hash(bench_key, settings.to_json())}.json"
+
+
+def bo_run_files(cache_dir: Path, bench_prefix: str, sampling_seed: int) -> list[Path]:
+    """The cached BO runs of one sampling seed of every benchmark whose key starts with
+    ``bench_prefix``, as :func:`bo_run_path` names them."""
+    return artefact_files(Path(cache_dir) / "bo", f"*/seed{sampling_seed}-*.json", slug(bench_prefix))
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,11 @@ def pdp_artefact_path(spec: CellSpec, bench, n: int) -> Path:
     return spec.cache_dir / "pdp" / slug(bench_key) / f"seed{spec.sampling_seed}-n{n}-{tag}.json"
 
 
+def pdp_artefact_files(cache_dir: Path) -> list[Path]:
+    """Every PD artefact in the cache, as :func:`pdp_artefact_path` names them."""
+    return artefact_files(Path(cache_dir) / "pdp", "*/*.json")
+
+
 def pdp_artefact_problem(data: Any) -> str | None:
     if not isinstance(data, dict):
         return "not a JSON object"
@@ -240,8 +251,8 @@ def pdp_artefact_problem(data: Any) -> str | None:
 
 def compute_pdp_artefact(spec: CellSpec, bench, gp, n: int) -> dict[str, Any]:
     """fANOVA importances on the GP mean, the top-k, their PD on the test grid and on random points."""
-    from symexp.importance import fanova_importance
-    from symexp.pdp import partial_dependence
+    from symexp.sampling.importance import fanova_importance
+    from symexp.sampling.pdp import partial_dependence
     from symexp.seeding import derive_rng, derive_seed
 
     def gp_mean(X: np.ndarray) -> np.ndarray:

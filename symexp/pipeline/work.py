@@ -19,7 +19,7 @@ kind             what                                         needs
 ===============  ===========================================  ===================================
 
 :func:`execute_item` runs one item in any process; :func:`run_job` runs a job's items on a pool
-(the order of :mod:`symexp.schedule`), holding the presence of its cells and writing their
+(the order of :mod:`symexp.cluster.schedule`), holding the presence of its cells and writing their
 ``job_status.json``. Items are idempotent: what exists is skipped, a record claimed by another
 live job is left to it, and an artefact that another process is computing is never waited for
 (the item fails with that reason; its dependents are skipped). Record items never run SMAC: a
@@ -30,7 +30,6 @@ by every fit that needs it.
 from __future__ import annotations
 
 import dataclasses
-import os
 import resource
 import socket
 import time
@@ -142,15 +141,15 @@ def _chunks(indices: list, per_chunk: int) -> list[list]:
 
 # -- planning --------------------------------------------------------------------------------------
 
-def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float = 120.0) -> list[WorkItem]:
+def plan_work(cells: Sequence[CellWork], costs, chunk_seconds: float) -> list[WorkItem]:
     """The work items that bring ``cells`` to done, from what the store and cache hold now.
 
     Reads only (records, cache files); never moves or writes a file. ``costs``: a
-    :class:`symexp.costs.CostModel` for the items' expected seconds; ``chunk_seconds``: expected
+    :class:`symexp.cluster.costs.CostModel` for the items' expected seconds; ``chunk_seconds``: expected
     length of an evaluation chunk. Items are in a stable order: per group, artefacts first.
     """
-    from symexp.costs import BASELINES_S, ITEM_OVERHEAD_S, PDP_ARTEFACT_S
-    from symexp.testset import test_set_path
+    from symexp.cluster.costs import BASELINES_S, ITEM_OVERHEAD_S, PDP_ARTEFACT_S
+    from symexp.benchmarks.testset import test_set_path
 
     items: dict[str, WorkItem] = {}
     served: dict[str, list[str]] = defaultdict(list)  # item id -> cells it serves
@@ -304,7 +303,7 @@ def execute_item(item: WorkItem) -> dict[str, Any]:
 
 
 def _run_test_chunk(item: WorkItem, log: Log) -> dict[str, Any]:
-    from symexp.testset import load_or_compute_test_set
+    from symexp.benchmarks.testset import load_or_compute_test_set
 
     spec = item.spec
     bench = benchmark_for(spec)
@@ -324,7 +323,7 @@ def _run_test_chunk(item: WorkItem, log: Log) -> dict[str, Any]:
 def require_test_set(spec: CellSpec, bench, log: Log):
     """The test set, assembled from cached evaluations if need be; :class:`ArtefactMissing` when
     more than a few of its evaluations were never computed (their job failed or did not run)."""
-    from symexp.testset import load_or_compute_test_set, test_set_path
+    from symexp.benchmarks.testset import load_or_compute_test_set, test_set_path
 
     path = test_set_path(spec.cache_dir, bench.key, spec.test_points_per_dim, tuple(spec.test_eval_seeds))
     if not path.exists():
@@ -359,7 +358,7 @@ def _run_random_chunk(item: WorkItem, log: Log) -> dict[str, Any]:
 def _run_bo(item: WorkItem, log: Log) -> dict[str, Any]:
     from filelock import Timeout
 
-    from symexp.costs import BO_TIMING_SUFFIX
+    from symexp.cluster.costs import BO_TIMING_SUFFIX
     from symexp.pipeline.training import load_or_run_bo
     from symexp.store.atomic import atomic_write_json
 
@@ -423,8 +422,7 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
                    log: Log) -> dict[str, Any]:
     """Claim each record, build its training set, compute and write it; skip what exists or
     what another live job holds."""
-    from symexp.pipeline.cell import package_versions, record_fields
-    from symexp.store.claims import Claim
+    from symexp.pipeline.recording import ELSEWHERE, EXISTS, claim_record, package_versions, write_record
 
     spec = item.spec
     store = RecordStore(spec.store_dir)
@@ -432,17 +430,14 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
     versions = None
     sets: dict[int, tuple[Any, int, float, float]] = {}
     for key in keys:
-        claim = Claim(store.claim_path(key.record_id))
-        if not store.needs_compute(key, spec.keep_failed, log):
+        claim = claim_record(store, key, spec.keep_failed, log)
+        if claim is EXISTS:
             out["skipped"] += 1
             continue
-        if not claim.try_acquire():
+        if claim is ELSEWHERE:
             out["claimed_elsewhere"] += 1
             continue
         try:
-            if not store.needs_compute(key, spec.keep_failed, log):
-                out["skipped"] += 1
-                continue
             if key.n_samples not in sets:
                 w0, c0 = time.perf_counter(), time.process_time()
                 ts, trainings = training_set_for(spec, key.n_samples, log)
@@ -450,9 +445,8 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
             ts, trainings, wall, cpu = sets[key.n_samples]
             versions = versions or package_versions()
             fields = compute(key, ts)
-            rec = record_fields(spec, ts, fields, versions, trainings,
-                                {"training_set": {"wall_s": wall, "cpu_s": cpu}}, benchmark_for(spec).split_info)
-            store.write(key, rec)
+            rec = write_record(store, key, spec, ts, fields, versions, trainings,
+                               {"training_set": {"wall_s": wall, "cpu_s": cpu}}, benchmark_for(spec).split_info)
             out["written"] += 1
             if rec.get("status") != "ok":
                 out["failed_records"].append(f"{key.method} n={key.n_samples} sr_seed={key.sr_seed}: {rec.get('error')}")
@@ -462,7 +456,7 @@ def _write_records(item: WorkItem, keys: Sequence[RecordKey], compute: Callable[
 
 
 def _run_baselines(item: WorkItem, log: Log) -> dict[str, Any]:
-    from symexp.pipeline.cell import Stopwatch, baseline_fields
+    from symexp.pipeline.recording import Stopwatch, baseline_fields
 
     def compute(key: RecordKey, ts) -> dict[str, Any]:
         timings: dict[str, dict[str, float]] = {}
@@ -531,7 +525,7 @@ def raise_open_file_limit() -> None:
 
 def run_job(items: Sequence[WorkItem], cells: Sequence[CellWork], n_workers: int, log: Log = print,
             label: str = "job") -> JobReport:
-    """Run ``items`` on ``n_workers`` processes in the order of :mod:`symexp.schedule`.
+    """Run ``items`` on ``n_workers`` processes in the order of :mod:`symexp.cluster.schedule`.
 
     ``cells``: the cells this job answers for: it holds their presence lock (the status command
     shows them *running*) and writes their ``job_status.json``: ``running`` at the start, then
@@ -540,7 +534,7 @@ def run_job(items: Sequence[WorkItem], cells: Sequence[CellWork], n_workers: int
     Returns the :class:`JobReport`; raises ``KeyboardInterrupt`` after marking the cells
     ``interrupted`` when stopped.
     """
-    from symexp.schedule import Task, run_tasks
+    from symexp.cluster.schedule import Task, run_tasks
     from symexp.store.claims import Claim
     from symexp.store.jobstatus import write_job_status
 
@@ -611,11 +605,3 @@ def run_job(items: Sequence[WorkItem], cells: Sequence[CellWork], n_workers: int
     log(f"{label}: finished in {report.wall_s:.0f} s: " + ", ".join(f"{v} {k}" for k, v in report.items.items())
         + f"; workers busy {100 * report.utilisation:.0f} % of the time")
     return report
-
-
-def default_workers() -> int:
-    """CPUs this process may use (respects SLURM/cgroup affinity)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1

@@ -34,7 +34,7 @@ import numpy as np
 from symexp.errors import SymexpError
 from symexp.sampling.checkpoint import TrialLog, recorded_cost
 from symexp.sampling.gp import GPSnapshot, _blas_single_thread, compare_with_model, space_from_json
-from symexp.space import SearchSpace
+from symexp.benchmarks.space import SearchSpace
 
 # Imputed cost told to SMAC for a failed evaluation (non-finite cost) when no finite cost has
 # been seen yet; otherwise the worst finite cost so far is told. symexp costs are 1 - accuracy.

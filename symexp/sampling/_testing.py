@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 
 def branin_space() -> SearchSpace:

@@ -117,7 +117,7 @@ import numpy as np
 from symexp.errors import SymexpError, unknown_choice
 from symexp.sampling._bo_worker import every_nth_trial, initial_design_size, parse_progress, run_trajectory
 from symexp.sampling.gp import GPSnapshot, space_from_json, space_to_json
-from symexp.space import SearchSpace
+from symexp.benchmarks.space import SearchSpace
 
 # progress(done, n_trials, best_cost): called as a BO run goes (best_cost None while nothing succeeded)
 Progress = Callable[[int, int, "float | None"], None]

@@ -48,7 +48,7 @@ import numpy as np
 
 from symexp.errors import SymexpError
 from symexp.seeding import derive_rng
-from symexp.space import Numerical, SearchSpace
+from symexp.benchmarks.space import Numerical, SearchSpace
 
 SNAPSHOT_FORMAT = 2
 #: Formats this version reads. Format 1 stored the fitted kernel's values (see module docstring):

@@ -12,7 +12,7 @@ import numpy as np
 
 from symexp.errors import SymexpError
 from symexp.seeding import derive_rng
-from symexp.space import SearchSpace
+from symexp.benchmarks.space import SearchSpace
 
 
 def random_configurations(space: SearchSpace, n: int, seed: int) -> np.ndarray:

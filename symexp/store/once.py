@@ -38,6 +38,24 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def artefact_files(directory: Path, pattern: str, prefix: str = "") -> list[Path]:
+    """The finished artefact files under ``directory`` matching ``pattern`` whose name (or first
+    folder below ``directory``) starts with ``prefix``, sorted; temporary and hidden files left out.
+
+    The readers' side of the ``*_path`` functions that name the artefacts where they are written."""
+    from symexp.store.atomic import TMP_PREFIX
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    out = []
+    for p in directory.glob(pattern):
+        named = p.name if p.parent == directory else p.relative_to(directory).parts[0]
+        if named.startswith(prefix) and not p.name.startswith((TMP_PREFIX, ".")):
+            out.append(p)
+    return sorted(out)
+
+
 def lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 

@@ -80,8 +80,17 @@ STORE_MARKER = "STORE.json"
 STORE_FORMAT = {"format": "symexp-records", "version": SCHEMA_VERSION}
 CLAIMS_DIR = ".claims"
 
+#: The methods, in the order of the paper's Table 1 columns (every table and summary uses it).
 METHODS = ("sr_bo", "sr_random", "sr_bo_gp", "gp_baseline", "linear_regression")
 SR_METHODS = METHODS[:3]
+#: Their one visible spelling (the paper's Table 1 headers), in tables, figures and summaries.
+METHOD_LABELS = {
+    "sr_bo": "SR (BO)",
+    "sr_random": "SR (Random)",
+    "sr_bo_gp": "SR (BO-GP)",
+    "gp_baseline": "GP Baseline",
+    "linear_regression": "Linear Regression",
+}
 STATUSES = ("ok", "failed")
 
 RECORD_FIELDS = (

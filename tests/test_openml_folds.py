@@ -196,3 +196,28 @@ def test_record_identity_differs_between_split_settings(tmp_path, data_dir):
     new_ids = {k.record_id for k in keys_of(spec)}
     old_ids = {k.record_id for k in keys_of(old)}
     assert len(new_ids) == len(old_ids) and not new_ids & old_ids
+
+
+# -- symexp split -----------------------------------------------------------------------------
+
+def test_symexp_split_writes_openmls_file_for_the_task(data_dir, tmp_path, capsys):
+    from symexp.cli import main
+
+    assert main(["split", "credit_g", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert hashlib.md5(out.encode("ascii")).hexdigest() == ENGINE_MD5["credit_g"][1]
+    assert out.startswith("@relation credit-g_splits\n\n@attribute type {TRAIN,TEST}\n@attribute rowid numeric\n"
+                          "@attribute repeat numeric\n@attribute fold numeric\n\n@data\nTRAIN,")
+    target = tmp_path / "vehicle.arff"
+    assert main(["split", "vehicle", "--data-dir", str(data_dir), "--out", str(target)]) == 0
+    assert hashlib.md5(target.read_bytes()).hexdigest() == ENGINE_MD5["vehicle"][1]
+
+
+@pytest.mark.parametrize("name", ["nope", "breast_cancer", "synthetic"])
+def test_symexp_split_rejects_a_dataset_without_an_openml_task(tmp_path, capsys, name):
+    from symexp.cli import main
+
+    target = tmp_path / "out.arff"
+    assert main(["split", name, "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "credit_g" in err and not target.exists()

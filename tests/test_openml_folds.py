@@ -158,6 +158,11 @@ def test_validation_split_takes_the_training_rows_in_the_generators_order():
     y = np.array(_classes("anneal_class.txt"))
     codes = np.unique(y, return_inverse=True)[1]
     rest, test = fold_indices(codes)
+    # fold 0's TRAIN and TEST rows in the order OpenML's file lists them (task 1)
+    fixture = gzip.decompress((FIXTURES / "task_1.datasplits.arff.gz").read_bytes()).decode("ascii")
+    fold0 = [ln.split(",") for ln in fixture.split("@data\n", 1)[1].splitlines() if ln.endswith(",0,0")]
+    assert rest.tolist() == [int(r) for t, r, _, _ in fold0 if t == "TRAIN"]
+    assert test.tolist() == [int(r) for t, r, _, _ in fold0 if t == "TEST"]
     train, valid, got_test, source = split_indices(codes)
     assert source == "openml_folds"
     np.testing.assert_array_equal(got_test, test)

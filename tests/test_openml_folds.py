@@ -226,3 +226,25 @@ def test_symexp_split_rejects_a_dataset_without_an_openml_task(tmp_path, capsys,
     assert main(["split", name, "--out", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "credit_g" in err and not target.exists()
+
+
+def test_records_say_which_split_made_them(tmp_path, data_dir):
+    """A small real cell under each split: every record carries its split, and the two splits
+    write different records (nothing of the old split is reused)."""
+    import dataclasses
+
+    from test_pipeline import keys_of, quiet, records_of, tiny_spec
+
+    from symexp.pipeline import run_cell
+
+    new = tiny_spec(tmp_path, "random", model="svm", dataset="blood_transfusion", data_dir=data_dir,
+                    n_samples=(8,), sr_seeds=(0,))
+    old = dataclasses.replace(new, split="stratified_kfold")
+    for spec, source in ((new, "openml_folds"), (old, "stratified_kfold")):
+        run_cell(spec, log=quiet)
+        df = records_of(spec)
+        assert len(df) == len(keys_of(spec)) == 1
+        info = df["split_info"].iloc[0]
+        assert info["source"] == source and info["n_test"] == 75 and info["data_id"] == 1464
+    assert records_of(new)["record_id"].iloc[0] != records_of(old)["record_id"].iloc[0]
+    assert records_of(new)["split_info"].iloc[0]["seed"] == 0

@@ -2,6 +2,7 @@
 
     symexp explain PATH [--study NAME] [--space FILE] [--engine operon|gplearn|both] [--out DIR] ...
     symexp explain REPORT_DIR --select N
+    symexp split DATASET [--out FILE] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -156,6 +157,21 @@ def _add_own_argument_commands(sub) -> None:
         sub.add_parser(name, help=text, add_help=False)
 
 
+def _split(args: argparse.Namespace) -> int:
+    from symexp.benchmarks.split import dataset_splits_arff
+    from symexp.store.atomic import atomic_write_text
+
+    text = dataset_splits_arff(args.dataset, args.data_dir)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            atomic_write_text(args.out, text)
+        except OSError as exc:
+            raise SymexpError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symexp", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,6 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the JSON summary instead of the text summary")
     e.add_argument("--quiet", action="store_true", help="no progress lines")
     e.set_defaults(func=_explain)
+
+    s = sub.add_parser(
+        "split", help="write the OpenML task split (datasplits.arff) of one of the paper's datasets, regenerated offline",
+        description="Regenerate the task's datasplits.arff exactly as OpenML's server makes it (10-fold CV, seed 0; "
+                    "docs/split.md), from the offline CSV ($SYMEXP_DATA_DIR) or OpenML; diff it against OpenML's own.")
+    s.add_argument("dataset", help="blood_transfusion, vehicle, australian, car, phoneme, segment, credit_g or kc1")
+    s.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    s.add_argument("--data-dir", help="directory of the offline CSVs (default $SYMEXP_DATA_DIR, else OpenML)")
+    s.set_defaults(func=_split)
     return parser
 
 

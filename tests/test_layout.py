@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("run", "status", "summary", "report", "explain")
+COMMANDS = ("run", "status", "summary", "report", "explain", "split")
 
 
 def _symexp(*args: str, cwd: Path) -> subprocess.CompletedProcess:

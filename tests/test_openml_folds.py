@@ -158,6 +158,11 @@ def test_validation_split_takes_the_training_rows_in_the_generators_order():
     y = np.array(_classes("anneal_class.txt"))
     codes = np.unique(y, return_inverse=True)[1]
     rest, test = fold_indices(codes)
+    # fold 0's TRAIN and TEST rows in the order OpenML's file lists them (task 1)
+    fixture = gzip.decompress((FIXTURES / "task_1.datasplits.arff.gz").read_bytes()).decode("ascii")
+    fold0 = [ln.split(",") for ln in fixture.split("@data\n", 1)[1].splitlines() if ln.endswith(",0,0")]
+    assert rest.tolist() == [int(r) for t, r, _, _ in fold0 if t == "TRAIN"]
+    assert test.tolist() == [int(r) for t, r, _, _ in fold0 if t == "TEST"]
     train, valid, got_test, source = split_indices(codes)
     assert source == "openml_folds"
     np.testing.assert_array_equal(got_test, test)
@@ -196,3 +201,50 @@ def test_record_identity_differs_between_split_settings(tmp_path, data_dir):
     new_ids = {k.record_id for k in keys_of(spec)}
     old_ids = {k.record_id for k in keys_of(old)}
     assert len(new_ids) == len(old_ids) and not new_ids & old_ids
+
+
+# -- symexp split -----------------------------------------------------------------------------
+
+def test_symexp_split_writes_openmls_file_for_the_task(data_dir, tmp_path, capsys):
+    from symexp.cli import main
+
+    assert main(["split", "credit_g", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert hashlib.md5(out.encode("ascii")).hexdigest() == ENGINE_MD5["credit_g"][1]
+    assert out.startswith("@relation credit-g_splits\n\n@attribute type {TRAIN,TEST}\n@attribute rowid numeric\n"
+                          "@attribute repeat numeric\n@attribute fold numeric\n\n@data\nTRAIN,")
+    target = tmp_path / "vehicle.arff"
+    assert main(["split", "vehicle", "--data-dir", str(data_dir), "--out", str(target)]) == 0
+    assert hashlib.md5(target.read_bytes()).hexdigest() == ENGINE_MD5["vehicle"][1]
+
+
+@pytest.mark.parametrize("name", ["nope", "breast_cancer", "synthetic"])
+def test_symexp_split_rejects_a_dataset_without_an_openml_task(tmp_path, capsys, name):
+    from symexp.cli import main
+
+    target = tmp_path / "out.arff"
+    assert main(["split", name, "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "credit_g" in err and not target.exists()
+
+
+def test_records_say_which_split_made_them(tmp_path, data_dir):
+    """A small real cell under each split: every record carries its split, and the two splits
+    write different records (nothing of the old split is reused)."""
+    import dataclasses
+
+    from test_pipeline import keys_of, quiet, records_of, tiny_spec
+
+    from symexp.pipeline import run_cell
+
+    new = tiny_spec(tmp_path, "random", model="svm", dataset="blood_transfusion", data_dir=data_dir,
+                    n_samples=(8,), sr_seeds=(0,))
+    old = dataclasses.replace(new, split="stratified_kfold")
+    for spec, source in ((new, "openml_folds"), (old, "stratified_kfold")):
+        run_cell(spec, log=quiet)
+        df = records_of(spec)
+        assert len(df) == len(keys_of(spec)) == 1
+        info = df["split_info"].iloc[0]
+        assert info["source"] == source and info["n_test"] == 75 and info["data_id"] == 1464
+    assert records_of(new)["record_id"].iloc[0] != records_of(old)["record_id"].iloc[0]
+    assert records_of(new)["split_info"].iloc[0]["seed"] == 0

@@ -86,6 +86,7 @@ def assert_common(spec) -> None:
     assert spec.test_eval_seeds == (0, 1, 2, 3, 4)  # true cost = mean of 5 evaluations
     assert spec.bo_gp_points == 400                # BO-GP: 400 random configurations
     assert spec.linreg_log_features is False       # linear regression on raw hyperparameters
+    assert spec.split == "openml_folds"             # test rows: the OpenML task's fold 0 (regenerated offline)
     assert spec.sr_seeds == SR_SEEDS
 
 

@@ -236,3 +236,4 @@ def splits_arff(lines: Sequence[SplitLine], relation: str) -> str:
               "@attribute type {TRAIN,TEST}\n@attribute rowid numeric\n@attribute repeat numeric\n"
               "@attribute fold numeric\n\n@data\n")
     return header + "\n".join(f"{ln.type},{ln.rowid},{ln.repeat},{ln.fold}" for ln in lines)
+

@@ -31,11 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from symexp.benchmarks.datasets import DatasetInfo, RawData, load_raw
-from symexp.benchmarks.openml_folds import FOLD_GENERATION_SEED, fold_indices
+from symexp.benchmarks.datasets import OPENML_DATASETS, REGISTRY, DatasetInfo, RawData, load_raw, resolve_data_dir
+from symexp.benchmarks.openml_folds import FOLD_GENERATION_SEED, fold_indices, generate_folds, splits_arff
 from symexp.errors import unknown_choice
 
-N_FOLDS = 10
+N_FOLDS = 10  # the paper's tasks: 10-fold cross-validation, 1 repeat
+N_REPEATS = 1
 TEST_REPEAT = 0  # HPOBench tests on repeat 0, fold 0 of the task's cross-validation
 TEST_FOLD = 0
 TEST_FOLD_SEED = 0  # StratifiedKFold random_state of the stratified_kfold stand-in
@@ -113,6 +114,20 @@ def split_indices(
         rest_idx, test_size=VALID_SIZE, shuffle=True, stratify=y_codes[rest_idx], random_state=VALID_SEED
     )
     return np.asarray(train_idx), np.asarray(valid_idx), np.asarray(test_idx), source
+
+
+def dataset_splits_arff(name: str, data_dir: str | Path | None = None) -> str:
+    """The ``datasplits.arff`` text of one of the paper's OpenML tasks, regenerated from its data.
+
+    ``data_dir``: the offline CSVs (``None``: ``$SYMEXP_DATA_DIR``, else OpenML). The relation is
+    OpenML's ``<dataset name>_splits``.
+    """
+    if name not in OPENML_DATASETS:
+        raise unknown_choice("dataset (one of the paper's OpenML tasks)", name, OPENML_DATASETS)
+    info = REGISTRY[name]
+    raw = load_raw(info, resolve_data_dir(data_dir))
+    lines = generate_folds(list(raw.y), n_folds=N_FOLDS, n_repeats=N_REPEATS, seed=FOLD_GENERATION_SEED)
+    return splits_arff(lines, f"{info.openml_name}_splits")
 
 
 def make_preprocessor(nominal: list[str], numeric: list[str]):

@@ -58,6 +58,8 @@ paper-subset: $(STAMP)
 paper-subset-table: $(STAMP)
 	$(PY) -m analysis.table1 --store $(PAPER_SUBSET_STORE) --out results/paper_subset/analysis \
 		dataset=blood_transfusion,australian sampling_seed=0
+	$(PY) -m analysis.compare_splits --before results/paper_subset/analysis_stratified_kfold \
+		--after results/paper_subset/analysis --out results/paper_subset
 
 # The same comparison from the records made with the earlier test split (scikit-learn's
 # StratifiedKFold fold 0 instead of OpenML's task fold): "before" beside the default's "after".

@@ -1,0 +1,480 @@
+"""A faster gplearn ``SymbolicRegressor`` with bit-identical results (gplearn 0.4.3).
+
+:class:`FastSymbolicRegressor` evolves the same programs as ``gplearn.genetic.SymbolicRegressor``
+for the same data and ``random_state``: the same best program (same string), the same raw and
+penalised fitness of every program and the same ``run_details_`` (except ``generation_time``).
+It overrides only where gplearn spends its time on bookkeeping whose result is known in advance
+(the profile in docs/fast_gplearn.md); every random number is drawn from the same generator
+state, in the same order, by the same numpy call:
+
+- **one RandomState, re-seeded** instead of ``check_random_state(seed)`` per program: gplearn
+  builds a new ``RandomState(seed)`` per program, which in numpy 2 first seeds an MT19937 from
+  the operating system's entropy and then re-seeds it with ``seed``; ``RandomState.seed(seed)``
+  runs the same legacy seeding (``_legacy_seeding``, then the Gaussian cache is reset), so the
+  stream is identical.
+- **no index drawing when every row is in the bag** (``max_samples=1.0``, the paper's setting):
+  gplearn's ``get_all_indices`` draws ``n - max_samples = 0`` out-of-bag rows from the global
+  RandomState set to the program's state; with zero rows nothing is drawn, the in-bag rows are
+  all rows and the weights stay all ones. The program's ``_n_samples``, ``_max_samples`` and
+  ``_indices_state`` are still set as gplearn sets them, and the global RandomState is left in
+  the state gplearn leaves it in (the last program's). With ``max_samples < 1`` gplearn's own
+  code runs.
+- **the tournament on an array**: the parents' fitness is collected once per generation into a
+  float64 array instead of a list per tournament; ``np.argmin``/``np.argmax`` on the same
+  values give the same (first) index.
+- **evaluation without per-call error-state contexts**: the protected functions (div, log, inv,
+  sig, symexp's capped exp) compute the same numpy expressions, once inside one
+  ``np.errstate(all="ignore")`` for the whole fit instead of entering ``np.errstate`` per node
+  (numpy 2's context manager is slow); terminals are the same arrays gplearn uses (``X[:, j]``
+  views, ``np.repeat`` of constants), so every ufunc sees the same inputs and memory layout.
+- **reproduction reuses the parent's raw fitness** (the same program on the same data).
+- **programs are built without re-validating** a program produced by a genetic operation (valid
+  by construction); the new ``_Program`` has the same attributes in the same order.
+- **pruning of old generations stops early**: gplearn (``low_memory=False``) walks back through
+  every earlier generation after each one; once a generation loses no program, the earlier ones
+  cannot lose any either (they were pruned against the same survivors before), so the walk stops.
+
+Only gplearn 0.4.3 (the pinned version) was audited: with any other version
+:func:`regressor_class` returns gplearn's own class. The original stays selectable with
+``SYMEXP_SR_REFERENCE=1`` (see :func:`use_reference`); it changes how fast, not what, so it is no
+part of a record's identity; records note which ran in ``versions["gplearn_fit"]``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import os
+from time import time
+from warnings import warn
+
+import numpy as np
+from gplearn import __version__ as GPLEARN_VERSION
+from gplearn import functions as gp_functions
+from gplearn._program import _Program
+from gplearn.fitness import _Fitness, _fitness_map
+from gplearn.functions import _Function, _function_map
+from gplearn.genetic import MAX_INT, SymbolicRegressor
+from gplearn.utils import _partition_estimators, check_random_state
+from joblib import Parallel, delayed
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from symexp.symbolic.functions import capped_exp
+
+#: The gplearn version whose code this module reproduces.
+AUDITED_GPLEARN = "0.4.3"
+#: Environment variable selecting gplearn's own SymbolicRegressor.
+REFERENCE_ENV = "SYMEXP_SR_REFERENCE"
+
+
+def use_reference() -> bool:
+    """True when ``SYMEXP_SR_REFERENCE`` asks for gplearn's own implementation (any value but
+    empty, ``0``, ``false``, ``no``) or the installed gplearn is not the audited version."""
+    value = os.environ.get(REFERENCE_ENV, "").strip().lower()
+    return value not in ("", "0", "false", "no") or GPLEARN_VERSION != AUDITED_GPLEARN
+
+
+def implementation() -> str:
+    """``"fast"`` or ``"reference"``: which gplearn fit the gplearn engine runs now."""
+    return "reference" if use_reference() else "fast"
+
+
+def regressor_class() -> type:
+    """The SymbolicRegressor class the gplearn engine uses (fast unless :func:`use_reference`)."""
+    return SymbolicRegressor if use_reference() else FastSymbolicRegressor
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+# The protected functions of gplearn/functions.py, the same expressions without their np.errstate
+# (the caller holds one for the whole fit).
+def _div(x1, x2):
+    return np.where(np.abs(x2) > 0.001, np.divide(x1, x2), 1.)
+
+
+def _log(x1):
+    return np.where(np.abs(x1) > 0.001, np.log(np.abs(x1)), 0.)
+
+
+def _inv(x1):
+    return np.where(np.abs(x1) > 0.001, 1. / x1, 0.)
+
+
+def _sig(x1):
+    return 1 / (1 + np.exp(-x1))
+
+
+_PLAIN = {gp_functions._protected_division: _div, gp_functions._protected_log: _log,
+          gp_functions._protected_inverse: _inv, gp_functions._sigmoid: _sig}
+
+
+def _plain(node: _Function):
+    """The callable computing ``node`` (same numpy expression, no error-state context)."""
+    f = node.function
+    if f in _PLAIN:
+        return _PLAIN[f]
+    if isinstance(f, functools.partial) and f.func is capped_exp and not f.args and set(f.keywords) == {"cap"}:
+        cap = f.keywords["cap"]
+        return lambda x1: np.minimum(np.exp(x1), cap)
+    return f  # numpy ufuncs and any other function: called exactly as _Function.__call__ does
+
+
+def _execute(program: list, X: np.ndarray, funcs: dict, n: int):
+    """``_Program.execute``: the same operations on the same arrays, evaluated from the end."""
+    node = program[0]
+    if isinstance(node, float):
+        return np.repeat(node, n)
+    if isinstance(node, int):
+        return X[:, node]
+    stack = []
+    for node in reversed(program):
+        if isinstance(node, _Function):
+            f, arity = funcs[node]
+            if arity == 1:
+                stack[-1] = f(stack[-1])
+            elif arity == 2:
+                a = stack.pop()
+                stack[-1] = f(a, stack[-1])
+            else:
+                args = stack[-arity:][::-1]
+                del stack[-arity:]
+                stack.append(f(*args))
+        elif isinstance(node, float):
+            stack.append(np.repeat(node, n))
+        else:
+            stack.append(X[:, node])
+    return stack[-1]
+
+
+# -- evolution ------------------------------------------------------------------------------------
+def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
+    """``gplearn.genetic._parallel_evolve`` with the same random draws in the same order."""
+    n_samples, n_features = X.shape
+    tournament_size = params['tournament_size']
+    function_set = params['function_set']
+    metric = params['_metric']
+    transformer = params['_transformer']
+    method_probs = params['method_probs']
+    max_samples = int(params['max_samples'] * n_samples)
+    all_rows = max_samples == n_samples  # gplearn draws n - max_samples = 0 out-of-bag rows
+    funcs = {f: (_plain(f), f.arity) for f in function_set}
+    # _Program.__init__'s attributes, in its order (program, fitness etc. set per program)
+    template = {'function_set': function_set, 'arities': params['arities'],
+                'init_depth': (params['init_depth'][0], params['init_depth'][1] + 1),
+                'init_method': params['init_method'], 'n_features': n_features,
+                'const_range': params['const_range'], 'metric': metric,
+                'p_point_replace': params['p_point_replace'],
+                'parsimony_coefficient': params['parsimony_coefficient'],
+                'transformer': transformer, 'feature_names': params['feature_names'], 'program': None}
+    greater = metric.greater_is_better
+    reuse = params.get('_reuse_parent_fitness', False)
+    if parents is not None:
+        n_parents = len(parents)
+        parent_fitness = np.array([p.fitness_ for p in parents], dtype=float)
+        pick = np.argmax if greater else np.argmin
+
+    def tournament(rs):
+        contenders = rs.randint(0, n_parents, tournament_size)
+        index = contenders[pick(parent_fitness[contenders])]
+        return parents[index], index
+
+    random_state = np.random.RandomState(0)
+    programs = []
+    state = None
+    for i in range(n_programs):
+        random_state.seed(seeds[i])  # == check_random_state(seeds[i]): the same legacy seeding
+        reproduced = None
+        if parents is None:
+            program = None
+            genome = None
+        else:
+            method = random_state.uniform()
+            parent, parent_index = tournament(random_state)
+            if method < method_probs[0]:
+                donor, donor_index = tournament(random_state)
+                program, removed, remains = parent.crossover(donor.program, random_state)
+                genome = {'method': 'Crossover', 'parent_idx': parent_index, 'parent_nodes': removed,
+                          'donor_idx': donor_index, 'donor_nodes': remains}
+            elif method < method_probs[1]:
+                program, removed, _ = parent.subtree_mutation(random_state)
+                genome = {'method': 'Subtree Mutation', 'parent_idx': parent_index, 'parent_nodes': removed}
+            elif method < method_probs[2]:
+                program, removed = parent.hoist_mutation(random_state)
+                genome = {'method': 'Hoist Mutation', 'parent_idx': parent_index, 'parent_nodes': removed}
+            elif method < method_probs[3]:
+                program, mutated = parent.point_mutation(random_state)
+                genome = {'method': 'Point Mutation', 'parent_idx': parent_index, 'parent_nodes': mutated}
+            else:
+                program = parent.reproduce()
+                genome = {'method': 'Reproduction', 'parent_idx': parent_index, 'parent_nodes': []}
+                reproduced = parent
+
+        prog = object.__new__(_Program)
+        d = prog.__dict__
+        d.update(template)
+        if program is None:
+            program = prog.build_program(random_state)
+        d['program'] = program
+        d['raw_fitness_'] = None
+        d['fitness_'] = None
+        d['parents'] = genome
+        if not all_rows:
+            # gplearn's own code for sub-sampling (OOB fitness)
+            d['_n_samples'] = d['_max_samples'] = d['_indices_state'] = None
+            curr_sample_weight = np.ones((n_samples,)) if sample_weight is None else sample_weight.copy()
+            oob_sample_weight = curr_sample_weight.copy()
+            indices, not_indices = prog.get_all_indices(n_samples, max_samples, random_state)
+            curr_sample_weight[not_indices] = 0
+            oob_sample_weight[indices] = 0
+            prog.raw_fitness_ = prog.raw_fitness(X, y, curr_sample_weight)
+            prog.oob_fitness_ = prog.raw_fitness(X, y, oob_sample_weight)
+            programs.append(prog)
+            continue
+        state = random_state.get_state()
+        d['_n_samples'] = n_samples
+        d['_max_samples'] = max_samples
+        d['_indices_state'] = state
+        if reproduced is not None and reuse and reproduced.raw_fitness_ is not None:
+            d['raw_fitness_'] = reproduced.raw_fitness_
+        else:
+            weight = np.ones((n_samples,)) if sample_weight is None else sample_weight.copy()
+            y_pred = _execute(program, X, funcs, n_samples)
+            if transformer:
+                y_pred = transformer(y_pred)
+            d['raw_fitness_'] = metric(y, y_pred, weight)
+        programs.append(prog)
+    if state is not None:
+        # gplearn's get_all_indices leaves the global RandomState in the last program's state
+        check_random_state(None).set_state(state)
+    return programs
+
+
+class FastSymbolicRegressor(SymbolicRegressor):
+    """``gplearn.genetic.SymbolicRegressor`` (0.4.3) with a faster fit and identical results.
+
+    Same parameters, attributes and results as gplearn's class (see the module docstring for
+    what differs in how, not what, it computes). Floating-point warnings during evolution are
+    silenced, as gplearn silences them in its protected functions.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        """``BaseSymbolic.fit`` of gplearn 0.4.3 for a regressor, with the faster evolution.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+        y : array-like, shape (n_samples,)
+        sample_weight : array-like, shape (n_samples,), optional
+
+        Returns
+        -------
+        self : FastSymbolicRegressor
+        """
+        random_state = check_random_state(self.random_state)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        X, y = validate_data(self, X, y, y_numeric=True)
+
+        hall_of_fame = self.hall_of_fame
+        if hall_of_fame is None:
+            hall_of_fame = self.population_size
+        if hall_of_fame > self.population_size or hall_of_fame < 1:
+            raise ValueError('hall_of_fame (%d) must be less than or equal to '
+                             'population_size (%d).' % (self.hall_of_fame, self.population_size))
+        n_components = self.n_components
+        if n_components is None:
+            n_components = hall_of_fame
+        if n_components > hall_of_fame or n_components < 1:
+            raise ValueError('n_components (%d) must be less than or equal to '
+                             'hall_of_fame (%d).' % (self.n_components, self.hall_of_fame))
+
+        self._function_set = []
+        for function in self.function_set:
+            if isinstance(function, str):
+                if function not in _function_map:
+                    raise ValueError('invalid function name %s found in `function_set`.' % function)
+                self._function_set.append(_function_map[function])
+            elif isinstance(function, _Function):
+                self._function_set.append(function)
+            else:
+                raise ValueError('invalid type %s found in `function_set`.' % type(function))
+        if not self._function_set:
+            raise ValueError('No valid functions found in `function_set`.')
+
+        self._arities = {}
+        for function in self._function_set:
+            arity = function.arity
+            self._arities[arity] = self._arities.get(arity, [])
+            self._arities[arity].append(function)
+
+        if isinstance(self.metric, _Fitness):
+            self._metric = self.metric
+        else:
+            if self.metric not in ('mean absolute error', 'mse', 'rmse', 'pearson', 'spearman'):
+                raise ValueError('Unsupported metric: %s' % self.metric)
+            self._metric = _fitness_map[self.metric]
+
+        self._method_probs = np.array([self.p_crossover, self.p_subtree_mutation,
+                                       self.p_hoist_mutation, self.p_point_mutation])
+        self._method_probs = np.cumsum(self._method_probs)
+        if self._method_probs[-1] > 1:
+            raise ValueError('The sum of p_crossover, p_subtree_mutation, '
+                             'p_hoist_mutation and p_point_mutation should '
+                             'total to 1.0 or less.')
+        if self.init_method not in ('half and half', 'grow', 'full'):
+            raise ValueError('Valid program initializations methods include '
+                             '"grow", "full" and "half and half". Given %s.' % self.init_method)
+        if not ((isinstance(self.const_range, tuple) and len(self.const_range) == 2)
+                or self.const_range is None):
+            raise ValueError('const_range should be a tuple with length two, or None.')
+        if not isinstance(self.init_depth, tuple) or len(self.init_depth) != 2:
+            raise ValueError('init_depth should be a tuple with length two.')
+        if self.init_depth[0] > self.init_depth[1]:
+            raise ValueError('init_depth should be in increasing numerical order: (min_depth, max_depth).')
+        if self.feature_names is not None:
+            if self.n_features_in_ != len(self.feature_names):
+                raise ValueError('The supplied `feature_names` has different length to n_features. '
+                                 'Expected %d, got %d.' % (self.n_features_in_, len(self.feature_names)))
+            for feature_name in self.feature_names:
+                if not isinstance(feature_name, str):
+                    raise ValueError('invalid type %s found in `feature_names`.' % type(feature_name))
+        if self.transformer is not None:
+            if isinstance(self.transformer, _Function):
+                self._transformer = self.transformer
+            elif self.transformer == 'sigmoid':
+                self._transformer = gp_functions.sig1
+            else:
+                raise ValueError('Invalid `transformer`. Expected either "sigmoid" or _Function object, '
+                                 'got %s' % type(self.transformer))
+            if self._transformer.arity != 1:
+                raise ValueError('Invalid arity for `transformer`. Expected 1, got %d.' % (self._transformer.arity))
+
+        params = self.get_params()
+        params['_metric'] = self._metric
+        params['_transformer'] = getattr(self, '_transformer', None)
+        params['function_set'] = self._function_set
+        params['arities'] = self._arities
+        params['method_probs'] = self._method_probs
+
+        if not self.warm_start or not hasattr(self, '_programs'):
+            self._programs = []
+            self.run_details_ = {'generation': [], 'average_length': [], 'average_fitness': [],
+                                 'best_length': [], 'best_fitness': [], 'best_oob_fitness': [],
+                                 'generation_time': []}
+
+        prior_generations = len(self._programs)
+        n_more_generations = self.generations - prior_generations
+        if n_more_generations < 0:
+            raise ValueError('generations=%d must be larger or equal to len(_programs)=%d when warm_start==True'
+                             % (self.generations, len(self._programs)))
+        elif n_more_generations == 0:
+            fitness = [program.raw_fitness_ for program in self._programs[-1]]
+            warn('Warm-start fitting without increasing n_estimators does not fit new programs.')
+
+        # A reproduced program's raw fitness is its parent's when the parent was evaluated on the
+        # same data: in this call, or in an earlier warm-started one on the same bytes.
+        data = _data_digest(X, y, sample_weight)
+        params['_reuse_parent_fitness'] = getattr(self, '_fast_data_digest', None) == data
+        self._fast_data_digest = data
+
+        if self.warm_start:
+            # the seeds of the generations already evolved, drawn and discarded as gplearn does
+            for i in range(len(self._programs)):
+                _ = random_state.randint(MAX_INT, size=self.population_size)
+
+        if self.verbose:
+            self._verbose_reporter()
+
+        with np.errstate(all='ignore'):
+            for gen in range(prior_generations, self.generations):
+                start_time = time()
+                parents = None if gen == 0 else self._programs[gen - 1]
+                n_jobs, n_programs, starts = _partition_estimators(self.population_size, self.n_jobs)
+                seeds = random_state.randint(MAX_INT, size=self.population_size)
+                if n_jobs == 1:
+                    population = [_fast_evolve(n_programs[0], parents, X, y, sample_weight, seeds, params)]
+                else:
+                    population = Parallel(n_jobs=n_jobs, verbose=int(self.verbose > 1))(
+                        delayed(_fast_evolve)(n_programs[i], parents, X, y, sample_weight,
+                                              seeds[starts[i]:starts[i + 1]], params)
+                        for i in range(n_jobs))
+                population = list(itertools.chain.from_iterable(population))
+                params['_reuse_parent_fitness'] = True  # the next generation's parents: this data
+
+                fitness = [program.raw_fitness_ for program in population]
+                length = [len(program.program) for program in population]
+
+                parsimony_coefficient = None
+                if self.parsimony_coefficient == 'auto':
+                    parsimony_coefficient = np.cov(length, fitness)[1, 0] / np.var(length)
+                for program in population:
+                    program.fitness_ = program.fitness(parsimony_coefficient)
+
+                self._programs.append(population)
+
+                if not self.low_memory:
+                    _prune(self._programs, gen, self.population_size)
+                elif gen > 0:
+                    self._programs[gen - 1] = None
+
+                best_program = population[np.argmax(fitness) if self._metric.greater_is_better
+                                          else np.argmin(fitness)]
+                self.run_details_['generation'].append(gen)
+                self.run_details_['average_length'].append(np.mean(length))
+                self.run_details_['average_fitness'].append(np.mean(fitness))
+                self.run_details_['best_length'].append(best_program.length_)
+                self.run_details_['best_fitness'].append(best_program.raw_fitness_)
+                oob_fitness = np.nan
+                if self.max_samples < 1.0:
+                    oob_fitness = best_program.oob_fitness_
+                self.run_details_['best_oob_fitness'].append(oob_fitness)
+                self.run_details_['generation_time'].append(time() - start_time)
+
+                if self.verbose:
+                    self._verbose_reporter(self.run_details_)
+
+                if self._metric.greater_is_better:
+                    if fitness[np.argmax(fitness)] >= self.stopping_criteria:
+                        break
+                elif fitness[np.argmin(fitness)] <= self.stopping_criteria:
+                    break
+
+        if self._metric.greater_is_better:
+            self._program = self._programs[-1][np.argmax(fitness)]
+        else:
+            self._program = self._programs[-1][np.argmin(fitness)]
+        return self
+
+
+def _data_digest(X, y, sample_weight) -> str:
+    """A digest of the training data's bytes (shapes, dtypes and values)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in (X, y, sample_weight):
+        if a is None:
+            h.update(b'none')
+            continue
+        a = np.ascontiguousarray(a)
+        h.update(repr((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _prune(programs: list, gen: int, population_size: int) -> None:
+    """gplearn's removal of programs without offspring in the new population (``low_memory=False``),
+    walking back from generation ``gen`` and stopping once a generation loses no program: the
+    generations before it were pruned against the same survivors after the previous generation."""
+    for old_gen in np.arange(gen, 0, -1):
+        indices = set()
+        for program in programs[old_gen]:
+            if program is not None:
+                for idx in program.parents:
+                    if 'idx' in idx:
+                        indices.add(program.parents[idx])
+        older = programs[old_gen - 1]
+        changed = False
+        for idx in range(population_size):
+            if idx not in indices and older[idx] is not None:
+                older[idx] = None
+                changed = True
+        if not changed:
+            break

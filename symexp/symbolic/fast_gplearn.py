@@ -42,6 +42,7 @@ part of a record's identity; records note which ran in ``versions["gplearn_fit"]
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import itertools
@@ -53,6 +54,7 @@ import numpy as np
 from gplearn import __version__ as GPLEARN_VERSION
 from gplearn import functions as gp_functions
 from gplearn._program import _Program
+from gplearn import fitness as gp_fitness
 from gplearn.fitness import _Fitness, _fitness_map
 from gplearn.functions import _Function, _function_map
 from gplearn.genetic import MAX_INT, SymbolicRegressor
@@ -146,6 +148,93 @@ def _execute(program: list, X: np.ndarray, funcs: dict, n: int):
     return stack[-1]
 
 
+def _fast_metric(metric: _Fitness, sample_weight):
+    """The raw-fitness function for unit weights when ``metric`` is gplearn's rmse or mse, else None.
+
+    gplearn: ``np.average((y_pred - y) ** 2, weights=w)``, which computes
+    ``np.multiply(a, w).sum() / w.sum()``; with ``w`` all ones ``a * 1.0`` is ``a`` bit for bit and
+    ``w.sum()`` is ``float(n)`` exactly, so the same sum of the same array divided by the same
+    number gives the same float64.
+    """
+    if sample_weight is not None:
+        return None
+    if metric.function is gp_fitness._root_mean_square_error:
+        return lambda y, y_pred, n: np.sqrt(((y_pred - y) ** 2).sum() / n)
+    if metric.function is gp_fitness._mean_square_error:
+        return lambda y, y_pred, n: ((y_pred - y) ** 2).sum() / n
+    return None
+
+
+class _StateReader:
+    """``random_state.get_state()`` of a legacy RandomState without numpy's element-by-element
+    copy of the MT19937 key (70 us): the key and position read from the bit generator's struct
+    (``uint32 key[624]; int pos``). Checked against ``get_state()`` on first use; on any
+    difference it answers with ``get_state()`` itself."""
+
+    def __init__(self, random_state: np.random.RandomState):
+        self.random_state = random_state
+        self.raw = None
+        try:
+            addr = random_state._bit_generator.ctypes.state_address
+            self.raw = np.ctypeslib.as_array((ctypes.c_uint32 * 625).from_address(addr))
+        except Exception:  # noqa: BLE001 - any other numpy: the slow, public way
+            self.raw = None
+        self.checked = False
+
+    def __call__(self):
+        if self.raw is None:
+            return self.random_state.get_state()
+        state = ('MT19937', self.raw[:624].copy(), int(self.raw[624]), 0, 0.0)
+        if not self.checked:
+            ref = self.random_state.get_state()
+            same = (len(ref) == 5 and ref[0] == state[0] and np.array_equal(ref[1], state[1])
+                    and ref[1].dtype == state[1].dtype and ref[2:] == state[2:]
+                    and [type(v) for v in ref[2:]] == [type(v) for v in state[2:]])
+            self.checked = True
+            if not same:
+                self.raw = None
+                return ref
+        return state
+
+
+def _subtree_cumprobs(program: list) -> np.ndarray:
+    """``_Program.get_subtree``'s cumulative node probabilities (the same numpy operations)."""
+    probs = np.array([0.9 if isinstance(node, _Function) else 0.1 for node in program])
+    return np.cumsum(probs / probs.sum())
+
+
+def _subtree(random_state, program: list, probs: np.ndarray):
+    """``_Program.get_subtree`` with its probabilities given: one uniform draw, as gplearn's."""
+    start = np.searchsorted(probs, random_state.uniform())
+    stack = 1
+    end = start
+    while stack > end - start:
+        node = program[end]
+        if isinstance(node, _Function):
+            stack += node.arity
+        end += 1
+    return start, end
+
+
+def _crossover(program: list, probs: np.ndarray, donor: list, donor_probs: np.ndarray, random_state):
+    """``_Program.crossover`` (the parent's and the donor's subtree, in this order)."""
+    start, end = _subtree(random_state, program, probs)
+    removed = range(start, end)
+    donor_start, donor_end = _subtree(random_state, donor, donor_probs)
+    donor_removed = list(set(range(len(donor))) - set(range(donor_start, donor_end)))
+    return program[:start] + donor[donor_start:donor_end] + program[end:], removed, donor_removed
+
+
+def _hoist(program: list, probs: np.ndarray, random_state):
+    """``_Program.hoist_mutation``."""
+    start, end = _subtree(random_state, program, probs)
+    subtree = program[start:end]
+    sub_start, sub_end = _subtree(random_state, subtree, _subtree_cumprobs(subtree))
+    hoist = subtree[sub_start:sub_end]
+    removed = list(set(range(start, end)) - set(range(start + sub_start, start + sub_end)))
+    return program[:start] + hoist + program[end:], removed
+
+
 # -- evolution ------------------------------------------------------------------------------------
 def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
     """``gplearn.genetic._parallel_evolve`` with the same random draws in the same order."""
@@ -168,6 +257,16 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
                 'transformer': transformer, 'feature_names': params['feature_names'], 'program': None}
     greater = metric.greater_is_better
     reuse = params.get('_reuse_parent_fitness', False)
+    fast_metric = _fast_metric(metric, sample_weight) if transformer is None else None
+    n_float = float(n_samples)
+    cumprobs = {}  # parent index -> get_subtree's cumulative probabilities
+
+    def probs_of(index):
+        p = cumprobs.get(index)
+        if p is None:
+            p = cumprobs[index] = _subtree_cumprobs(parents[index].program)
+        return p
+
     if parents is not None:
         n_parents = len(parents)
         parent_fitness = np.array([p.fitness_ for p in parents], dtype=float)
@@ -179,6 +278,7 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
         return parents[index], index
 
     random_state = np.random.RandomState(0)
+    get_state = _StateReader(random_state)
     programs = []
     state = None
     for i in range(n_programs):
@@ -192,14 +292,17 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
             parent, parent_index = tournament(random_state)
             if method < method_probs[0]:
                 donor, donor_index = tournament(random_state)
-                program, removed, remains = parent.crossover(donor.program, random_state)
+                program, removed, remains = _crossover(parent.program, probs_of(parent_index), donor.program,
+                                                       probs_of(donor_index), random_state)
                 genome = {'method': 'Crossover', 'parent_idx': parent_index, 'parent_nodes': removed,
                           'donor_idx': donor_index, 'donor_nodes': remains}
             elif method < method_probs[1]:
-                program, removed, _ = parent.subtree_mutation(random_state)
+                chicken = parent.build_program(random_state)
+                program, removed, _ = _crossover(parent.program, probs_of(parent_index), chicken,
+                                                 _subtree_cumprobs(chicken), random_state)
                 genome = {'method': 'Subtree Mutation', 'parent_idx': parent_index, 'parent_nodes': removed}
             elif method < method_probs[2]:
-                program, removed = parent.hoist_mutation(random_state)
+                program, removed = _hoist(parent.program, probs_of(parent_index), random_state)
                 genome = {'method': 'Hoist Mutation', 'parent_idx': parent_index, 'parent_nodes': removed}
             elif method < method_probs[3]:
                 program, mutated = parent.point_mutation(random_state)
@@ -230,18 +333,21 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
             prog.oob_fitness_ = prog.raw_fitness(X, y, oob_sample_weight)
             programs.append(prog)
             continue
-        state = random_state.get_state()
+        state = get_state()
         d['_n_samples'] = n_samples
         d['_max_samples'] = max_samples
         d['_indices_state'] = state
         if reproduced is not None and reuse and reproduced.raw_fitness_ is not None:
             d['raw_fitness_'] = reproduced.raw_fitness_
         else:
-            weight = np.ones((n_samples,)) if sample_weight is None else sample_weight.copy()
             y_pred = _execute(program, X, funcs, n_samples)
-            if transformer:
-                y_pred = transformer(y_pred)
-            d['raw_fitness_'] = metric(y, y_pred, weight)
+            if fast_metric is not None:
+                d['raw_fitness_'] = fast_metric(y, y_pred, n_float)
+            else:
+                weight = np.ones((n_samples,)) if sample_weight is None else sample_weight.copy()
+                if transformer:
+                    y_pred = transformer(y_pred)
+                d['raw_fitness_'] = metric(y, y_pred, weight)
         programs.append(prog)
     if state is not None:
         # gplearn's get_all_indices leaves the global RandomState in the last program's state

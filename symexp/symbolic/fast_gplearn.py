@@ -27,7 +27,14 @@ state, in the same order, by the same numpy call:
   ``np.errstate(all="ignore")`` for the whole fit instead of entering ``np.errstate`` per node
   (numpy 2's context manager is slow); terminals are the same arrays gplearn uses (``X[:, j]``
   views, ``np.repeat`` of constants), so every ufunc sees the same inputs and memory layout.
-- **reproduction reuses the parent's raw fitness** (the same program on the same data).
+- **each distinct program is evaluated once per fit**: a table maps a program (its node list,
+  compared exactly: same function objects, same feature indices, same constants bit for bit) to
+  its raw fitness on this data. Evaluation is deterministic (the same ufuncs on the same arrays),
+  so a program seen before gets the number gplearn would compute again. After the first few
+  generations most offspring are copies of programs already evaluated (reproduction, and
+  crossovers that rebuild an existing program); at the paper's settings a few dozen of 5000
+  programs per generation are new. The table lives as long as the estimator's data do (kept
+  across warm-started fits on the same bytes, metric and weights; dropped otherwise).
 - **programs are built without re-validating** a program produced by a genetic operation (valid
   by construction); the new ``_Program`` has the same attributes in the same order.
 - **pruning of old generations stops early**: gplearn (``low_memory=False``) walks back through
@@ -46,6 +53,7 @@ import ctypes
 import functools
 import hashlib
 import itertools
+import math
 import os
 from time import time
 from warnings import warn
@@ -236,8 +244,31 @@ def _hoist(program: list, probs: np.ndarray, random_state):
 
 
 # -- evolution ------------------------------------------------------------------------------------
-def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
-    """``gplearn.genetic._parallel_evolve`` with the same random draws in the same order."""
+class _Funcs(dict):
+    """Function node -> (callable, arity); a node not in the current function set (a program
+    from an earlier fit with another set) is looked up on first use."""
+
+    def __missing__(self, node):
+        value = self[node] = (_plain(node), node.arity)
+        return value
+
+
+def _same_nodes(a: list, b: list) -> bool:
+    """Whether two programs with equal node tuples are the same bit for bit: ``==`` also holds
+    for a feature index and a constant of the same value (``0 == 0.0``) and for ``0.0 == -0.0``."""
+    for u, v in zip(a, b):
+        if type(u) is not type(v):
+            return False
+        if type(u) is float and u == 0.0 and math.copysign(1.0, u) != math.copysign(1.0, v):
+            return False
+    return True
+
+
+def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params, memo=None):
+    """``gplearn.genetic._parallel_evolve`` with the same random draws in the same order;
+    ``memo``: program node tuple -> (program, raw fitness) on this data (filled here)."""
+    if memo is None:
+        memo = {}
     n_samples, n_features = X.shape
     tournament_size = params['tournament_size']
     function_set = params['function_set']
@@ -246,7 +277,7 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
     method_probs = params['method_probs']
     max_samples = int(params['max_samples'] * n_samples)
     all_rows = max_samples == n_samples  # gplearn draws n - max_samples = 0 out-of-bag rows
-    funcs = {f: (_plain(f), f.arity) for f in function_set}
+    funcs = _Funcs((f, (_plain(f), f.arity)) for f in function_set)
     # _Program.__init__'s attributes, in its order (program, fitness etc. set per program)
     template = {'function_set': function_set, 'arities': params['arities'],
                 'init_depth': (params['init_depth'][0], params['init_depth'][1] + 1),
@@ -256,7 +287,6 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
                 'parsimony_coefficient': params['parsimony_coefficient'],
                 'transformer': transformer, 'feature_names': params['feature_names'], 'program': None}
     greater = metric.greater_is_better
-    reuse = params.get('_reuse_parent_fitness', False)
     fast_metric = _fast_metric(metric, sample_weight) if transformer is None else None
     n_float = float(n_samples)
     cumprobs = {}  # parent index -> get_subtree's cumulative probabilities
@@ -283,7 +313,6 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
     state = None
     for i in range(n_programs):
         random_state.seed(seeds[i])  # == check_random_state(seeds[i]): the same legacy seeding
-        reproduced = None
         if parents is None:
             program = None
             genome = None
@@ -310,7 +339,6 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
             else:
                 program = parent.reproduce()
                 genome = {'method': 'Reproduction', 'parent_idx': parent_index, 'parent_nodes': []}
-                reproduced = parent
 
         prog = object.__new__(_Program)
         d = prog.__dict__
@@ -337,17 +365,22 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params):
         d['_n_samples'] = n_samples
         d['_max_samples'] = max_samples
         d['_indices_state'] = state
-        if reproduced is not None and reuse and reproduced.raw_fitness_ is not None:
-            d['raw_fitness_'] = reproduced.raw_fitness_
+        key = tuple(program)
+        hit = memo.get(key)
+        if hit is not None and _same_nodes(hit[0], program):
+            d['raw_fitness_'] = hit[1]
         else:
             y_pred = _execute(program, X, funcs, n_samples)
             if fast_metric is not None:
-                d['raw_fitness_'] = fast_metric(y, y_pred, n_float)
+                raw = fast_metric(y, y_pred, n_float)
             else:
                 weight = np.ones((n_samples,)) if sample_weight is None else sample_weight.copy()
                 if transformer:
                     y_pred = transformer(y_pred)
-                d['raw_fitness_'] = metric(y, y_pred, weight)
+                raw = metric(y, y_pred, weight)
+            d['raw_fitness_'] = raw
+            if hit is None:
+                memo[key] = (program, raw)
         programs.append(prog)
     if state is not None:
         # gplearn's get_all_indices leaves the global RandomState in the last program's state
@@ -477,11 +510,12 @@ class FastSymbolicRegressor(SymbolicRegressor):
             fitness = [program.raw_fitness_ for program in self._programs[-1]]
             warn('Warm-start fitting without increasing n_estimators does not fit new programs.')
 
-        # A reproduced program's raw fitness is its parent's when the parent was evaluated on the
-        # same data: in this call, or in an earlier warm-started one on the same bytes.
-        data = _data_digest(X, y, sample_weight)
-        params['_reuse_parent_fitness'] = getattr(self, '_fast_data_digest', None) == data
-        self._fast_data_digest = data
+        # raw fitness of the programs evaluated on this data, metric and transformer (kept across
+        # warm-started fits on the same bytes)
+        context = (_data_digest(X, y, sample_weight), self._metric, params['_transformer'])
+        if getattr(self, '_fast_memo_context', None) != context or not hasattr(self, '_fast_memo'):
+            self._fast_memo = {}
+        self._fast_memo_context = context
 
         if self.warm_start:
             # the seeds of the generations already evolved, drawn and discarded as gplearn does
@@ -498,14 +532,14 @@ class FastSymbolicRegressor(SymbolicRegressor):
                 n_jobs, n_programs, starts = _partition_estimators(self.population_size, self.n_jobs)
                 seeds = random_state.randint(MAX_INT, size=self.population_size)
                 if n_jobs == 1:
-                    population = [_fast_evolve(n_programs[0], parents, X, y, sample_weight, seeds, params)]
+                    population = [_fast_evolve(n_programs[0], parents, X, y, sample_weight, seeds, params,
+                                               self._fast_memo)]
                 else:
                     population = Parallel(n_jobs=n_jobs, verbose=int(self.verbose > 1))(
                         delayed(_fast_evolve)(n_programs[i], parents, X, y, sample_weight,
                                               seeds[starts[i]:starts[i + 1]], params)
                         for i in range(n_jobs))
                 population = list(itertools.chain.from_iterable(population))
-                params['_reuse_parent_fitness'] = True  # the next generation's parents: this data
 
                 fitness = [program.raw_fitness_ for program in population]
                 length = [len(program.program) for program in population]

@@ -256,11 +256,12 @@ class _Funcs(dict):
 def _same_nodes(a: list, b: list) -> bool:
     """Whether two programs with equal node tuples are the same bit for bit: ``==`` also holds
     for a feature index and a constant of the same value (``0 == 0.0``) and for ``0.0 == -0.0``."""
-    for u, v in zip(a, b):
-        if type(u) is not type(v):
-            return False
-        if type(u) is float and u == 0.0 and math.copysign(1.0, u) != math.copysign(1.0, v):
-            return False
+    if list(map(type, a)) != list(map(type, b)):
+        return False
+    if 0.0 in a:  # a zero constant (or feature 0): compare the signs of zero constants
+        for u, v in zip(a, b):
+            if type(u) is float and u == 0.0 and math.copysign(1.0, u) != math.copysign(1.0, v):
+                return False
     return True
 
 
@@ -602,17 +603,21 @@ def _data_digest(X, y, sample_weight) -> str:
 def _prune(programs: list, gen: int, population_size: int) -> None:
     """gplearn's removal of programs without offspring in the new population (``low_memory=False``),
     walking back from generation ``gen`` and stopping once a generation loses no program: the
-    generations before it were pruned against the same survivors after the previous generation."""
-    for old_gen in np.arange(gen, 0, -1):
+    generations before it were pruned against the same survivors after the previous generation
+    (so they lose none either). A program's parents are its genome's ``parent_idx`` and
+    ``donor_idx`` (gplearn: every genome key containing ``idx``)."""
+    everyone = range(population_size)
+    for old_gen in range(gen, 0, -1):
         indices = set()
         for program in programs[old_gen]:
             if program is not None:
-                for idx in program.parents:
-                    if 'idx' in idx:
-                        indices.add(program.parents[idx])
+                genome = program.parents
+                indices.add(genome['parent_idx'])
+                if 'donor_idx' in genome:
+                    indices.add(genome['donor_idx'])
         older = programs[old_gen - 1]
         changed = False
-        for idx in range(population_size):
+        for idx in everyone:
             if idx not in indices and older[idx] is not None:
                 older[idx] = None
                 changed = True

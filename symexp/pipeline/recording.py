@@ -30,13 +30,18 @@ VERSIONED_PACKAGES = (
 
 
 def package_versions() -> dict[str, str]:
-    """The installed version of every package a record's numbers may depend on (stored in it)."""
+    """The installed version of every package a record's numbers may depend on (stored in it),
+    and ``gplearn_fit``: which implementation of gplearn's fit ran (``fast`` or ``reference``,
+    :mod:`symexp.symbolic.fast_gplearn`; the same programs, so no part of the identity)."""
+    from symexp.symbolic.fast_gplearn import implementation
+
     out = {}
     for name in VERSIONED_PACKAGES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    out["gplearn_fit"] = implementation()
     return out
 
 

@@ -1,6 +1,9 @@
 """The symbolic-regression estimator: gplearn's SymbolicRegressor with a wall-clock cap and a
 SymPy formula in raw units.
 
+The evolution runs in :class:`~symexp.symbolic.fast_gplearn.FastSymbolicRegressor`, which gives
+gplearn 0.4.3's programs bit for bit, faster; ``SYMEXP_SR_REFERENCE=1`` runs gplearn's own class.
+
 Evolution runs generation by generation (``warm_start=True``, ``generations = 1, 2, ...``) so that
 the elapsed time can be checked after each generation. This gives exactly the program of a single
 ``fit`` with the same seed: gplearn draws one block of ``population_size`` program seeds per
@@ -118,7 +121,9 @@ class SymbolicRegression(SRBase):
     fit_seconds_ : float          wall time of the evolution
     convert_seconds_ : float      wall time of the SymPy conversion
     run_details_ : dict           gplearn's per-generation statistics
-    gp_ : gplearn SymbolicRegressor (population history dropped to save memory)
+    gp_ : gplearn SymbolicRegressor (population history dropped to save memory); a
+                                  :class:`~symexp.symbolic.fast_gplearn.FastSymbolicRegressor`
+                                  (same programs, faster) unless ``SYMEXP_SR_REFERENCE=1``
     """
 
     # -- fit / predict ------------------------------------------------------------------------
@@ -130,7 +135,7 @@ class SymbolicRegression(SRBase):
         (see :mod:`symexp.symbolic.convert`); without it, the formula equals the program on
         the training points, and possibly not elsewhere (``predict`` always uses the program).
         """
-        from gplearn.genetic import SymbolicRegressor
+        from symexp.symbolic.fast_gplearn import regressor_class
 
         names, logs = self._check_params()
         A = self._check_X(X, names, logs)
@@ -141,7 +146,7 @@ class SymbolicRegression(SRBase):
 
         s = self.settings
         gp_names = [f"log_{n}" if flag else n for n, flag in zip(names, logs)]
-        gp = SymbolicRegressor(**s.gplearn_kwargs(), function_set=gplearn_function_set(s.function_set, s.exp_cap),
+        gp = regressor_class()(**s.gplearn_kwargs(), function_set=gplearn_function_set(s.function_set, s.exp_cap),
                                feature_names=gp_names, random_state=int(self.random_state), warm_start=True)
         Ap = to_program_space(A, logs)
 
@@ -163,6 +168,7 @@ class SymbolicRegression(SRBase):
         self.generations_completed_ = done
         self.run_details_ = gp.run_details_
         del gp._programs  # 'population_size x generations' programs; only _program is needed
+        gp.__dict__.pop("_fast_memo", None)  # the fast fit's table of evaluated programs
         self.gp_ = gp
         self.n_features_in_ = len(names)
         self.feature_names_in_ = np.array(names, dtype=object)

@@ -122,9 +122,15 @@ def test_sr_cost_prefers_measured_records_and_interpolates():
     one = _interpolate({140: [70.0]}, 400)
     assert one == pytest.approx(70 * (SR_FIT_BASE_S + SR_FIT_PER_POINT_S * 400) / (SR_FIT_BASE_S + SR_FIT_PER_POINT_S * 140))
     rec = {"method": "sr_bo", "status": "ok", "n_train_points": 140, "timings": {"sr_fit": {"cpu_s": 70.0}},
-           "identity": {"sr": {"population_size": 5000, "generations": 20, "engine": "gplearn"}}}
+           "identity": {"sr": {"population_size": 5000, "generations": 20, "engine": "gplearn"}},
+           "versions": {"gplearn": "0.4.3", "gplearn_fit": "fast"}}
     model = CostModel(records=[rec])
     assert model.sr_fit_seconds(5000, 20, 140) == 70.0 and model.sources["SR fits"].startswith("measured")
+    # records timed with gplearn's own fit (before the fast one, or SYMEXP_SR_REFERENCE=1) are not learnt from
+    for versions in ({"gplearn": "0.4.3"}, {"gplearn": "0.4.3", "gplearn_fit": "reference"}):
+        old = CostModel(records=[{**rec, "versions": versions, "timings": {"sr_fit": {"cpu_s": 300.0}}}])
+        assert old.sr_fit_seconds(5000, 20, 140) == SR_FIT_BASE_S + SR_FIT_PER_POINT_S * 140
+        assert old.sources["SR fits"] == "calibration"
     calibrated = CostModel(records=[rec], prefer_measured=False)
     assert calibrated.sr_fit_seconds(5000, 20, 140) == SR_FIT_BASE_S + SR_FIT_PER_POINT_S * 140
     assert calibrated.sr_fit_seconds(500, 8, 140) == pytest.approx((SR_FIT_BASE_S + SR_FIT_PER_POINT_S * 140) * 0.04)

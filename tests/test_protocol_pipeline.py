@@ -101,6 +101,7 @@ def cells(tmp_path_factory):
 
     import symexp.pipeline.cell as cell_module
     import symexp.pipeline.training as training
+    from symexp.symbolic.fast_gplearn import FastSymbolicRegressor
     from symexp.benchmarks.objective import SyntheticBenchmark
     from symexp.pipeline import run_cell, validate_spec
     from symexp.store import load_records
@@ -133,6 +134,7 @@ def cells(tmp_path_factory):
 
             mp.setattr(cell_module, "fit_symbolic", recording_fit)
             mp.setattr(gplearn.genetic.SymbolicRegressor, "fit", spy_fit(built))
+            mp.setattr(FastSymbolicRegressor, "fit", spy_fit(built))  # the engine's default class
             report = run_cell(spec, log=quiet)
             bench = validate_spec(spec, check_dirs=False)
             records, damaged = load_records(spec.store_dir, view_cell.keys)

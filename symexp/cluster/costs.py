@@ -75,6 +75,7 @@ SMAC_S_PER_TRIAL = 1.10
 SR_FIT_BASE_S = 44.0
 SR_FIT_PER_POINT_S = 0.01
 SR_REFERENCE_WORK = 5000 * 20
+FAST_GPLEARN = "fast"  # versions.gplearn_fit of the records whose SR timings the model learns from
 
 # -- small steps --------------------------------------------------------------------------------
 BASELINES_S = 2.0        # GP mean + linear regression on a cell's training sets
@@ -174,10 +175,15 @@ def _interpolate(samples: dict[int, list[float]], points: int) -> float:
 
 
 def _sr_samples(records: Iterable[dict[str, Any]]) -> dict[tuple[int, int], dict[int, list[float]]]:
-    """SR fit CPU seconds by (population, generations) and training points, from ok SR records."""
+    """SR fit CPU seconds by (population, generations) and training points, from ok SR records
+    fitted by the fast gplearn fit (``versions.gplearn_fit == "fast"``; older records and
+    ``SYMEXP_SR_REFERENCE=1`` ones timed gplearn's own fit, several times slower)."""
     out: dict[tuple[int, int], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         if not str(r.get("method", "")).startswith("sr_") or r.get("status") != "ok":
+            continue
+        versions = r.get("versions")
+        if not isinstance(versions, dict) or versions.get("gplearn_fit") != FAST_GPLEARN:
             continue
         sr = (r.get("identity") or {}).get("sr") or {}
         cpu = ((r.get("timings") or {}).get("sr_fit") or {}).get("cpu_s")

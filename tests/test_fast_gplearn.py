@@ -193,6 +193,7 @@ def test_warm_start_with_new_data_between_fits():
     assert_same_population(fits[SymbolicRegressor], fits[FastSymbolicRegressor])
 
 
+@pytest.mark.slow
 def test_parallel_jobs():
     """n_jobs = 2 (programs evolved in two worker processes, seeds split as gplearn splits them)."""
     X, y = landscape(30, seed=6)

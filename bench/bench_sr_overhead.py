@@ -3,7 +3,9 @@
 symexp evolves generation by generation (warm start) to enforce a wall-clock cap, and converts
 the program to SymPy afterwards. This script fits both ways on the same arrays with the paper's
 settings (population 5000, 20 generations, parsimony 1e-4, the paper's function set, capped exp)
-and prints the times, the ratio, and whether both give the identical program.
+and prints the times, the ratio, and whether both give the identical program. Both use the class
+the engine uses (the fast fit unless ``SYMEXP_SR_REFERENCE=1``; the fast fit itself against
+gplearn's: bench_sr_fast.py).
 
 Not a test: run it by hand, once or twice (each fit takes about a minute at paper scale).
 
@@ -18,10 +20,10 @@ import dataclasses
 import time
 
 import numpy as np
-from gplearn.genetic import SymbolicRegressor
 
 from symexp.app.config import preset_config, sr_settings
 from symexp.symbolic import SymbolicRegression
+from symexp.symbolic.fast_gplearn import regressor_class
 from symexp.symbolic.functions import gplearn_function_set
 
 
@@ -60,7 +62,7 @@ def main() -> None:
     # what the harness adds (per-generation refit bookkeeping), independent of machine load.
     direct_s, evolve_s, total_s, direct_cpu, evolve_cpu = [], [], [], [], []
     for r in range(args.repeats):
-        gp = SymbolicRegressor(**settings.gplearn_kwargs(),
+        gp = regressor_class()(**settings.gplearn_kwargs(),
                                function_set=gplearn_function_set(settings.function_set, settings.exp_cap),
                                feature_names=names, random_state=args.seed)
         t0, c0 = time.perf_counter(), time.process_time()

@@ -213,7 +213,7 @@ def _subtree_cumprobs(program: list) -> np.ndarray:
 
 def _subtree(random_state, program: list, probs: np.ndarray):
     """``_Program.get_subtree`` with its probabilities given: one uniform draw, as gplearn's."""
-    start = np.searchsorted(probs, random_state.uniform())
+    start = probs.searchsorted(random_state.uniform())  # np.searchsorted(probs, u)
     stack = 1
     end = start
     while stack > end - start:
@@ -253,10 +253,11 @@ class _Funcs(dict):
         return value
 
 
-def _same_nodes(a: list, b: list) -> bool:
+def _same_nodes(a: list, b: list, a_types: tuple | None = None, b_types: tuple | None = None) -> bool:
     """Whether two programs with equal node tuples are the same bit for bit: ``==`` also holds
-    for a feature index and a constant of the same value (``0 == 0.0``) and for ``0.0 == -0.0``."""
-    if list(map(type, a)) != list(map(type, b)):
+    for a feature index and a constant of the same value (``0 == 0.0``) and for ``0.0 == -0.0``.
+    ``a_types``, ``b_types``: the node types, if known."""
+    if (a_types or tuple(map(type, a))) != (b_types or tuple(map(type, b))):
         return False
     if 0.0 in a:  # a zero constant (or feature 0): compare the signs of zero constants
         for u, v in zip(a, b):
@@ -267,7 +268,7 @@ def _same_nodes(a: list, b: list) -> bool:
 
 def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params, memo=None):
     """``gplearn.genetic._parallel_evolve`` with the same random draws in the same order;
-    ``memo``: program node tuple -> (program, raw fitness) on this data (filled here)."""
+    ``memo``: program node tuple -> (program, node types, raw fitness) on this data (filled here)."""
     if memo is None:
         memo = {}
     n_samples, n_features = X.shape
@@ -301,15 +302,15 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params, memo=N
     if parents is not None:
         n_parents = len(parents)
         parent_fitness = np.array([p.fitness_ for p in parents], dtype=float)
-        pick = np.argmax if greater else np.argmin
-
-    def tournament(rs):
-        contenders = rs.randint(0, n_parents, tournament_size)
-        index = contenders[pick(parent_fitness[contenders])]
-        return parents[index], index
 
     random_state = np.random.RandomState(0)
     get_state = _StateReader(random_state)
+
+    def tournament(rs):
+        contenders = rs.randint(0, n_parents, tournament_size)
+        index = contenders[parent_fitness[contenders].argmax() if greater else parent_fitness[contenders].argmin()]
+        return parents[index], index
+
     programs = []
     state = None
     for i in range(n_programs):
@@ -367,9 +368,10 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params, memo=N
         d['_max_samples'] = max_samples
         d['_indices_state'] = state
         key = tuple(program)
+        types = tuple(map(type, program))
         hit = memo.get(key)
-        if hit is not None and _same_nodes(hit[0], program):
-            d['raw_fitness_'] = hit[1]
+        if hit is not None and _same_nodes(hit[0], program, hit[1], types):
+            d['raw_fitness_'] = hit[2]
         else:
             y_pred = _execute(program, X, funcs, n_samples)
             if fast_metric is not None:
@@ -381,7 +383,7 @@ def _fast_evolve(n_programs, parents, X, y, sample_weight, seeds, params, memo=N
                 raw = metric(y, y_pred, weight)
             d['raw_fitness_'] = raw
             if hit is None:
-                memo[key] = (program, raw)
+                memo[key] = (program, types, raw)
         programs.append(prog)
     if state is not None:
         # gplearn's get_all_indices leaves the global RandomState in the last program's state

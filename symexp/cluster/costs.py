@@ -64,16 +64,18 @@ SMAC_S_PER_TRIAL = 1.10
 
 # -- symbolic regression -------------------------------------------------------------------------
 # CPU seconds of one gplearn fit with population 5000 x 20 generations (the paper's settings),
-# incl. the SymPy conversion: SR_FIT_BASE_S + SR_FIT_PER_POINT_S * training points. The cost is
-# nearly flat in the points (gplearn evaluates 5000 programs per generation on small arrays:
-# per-program overhead dominates): the paper subset's records, lr on blood_transfusion and
-# australian, 44.8 CPU-s mean at 140 points (6 fits, 40.7-48.1) and 47.1 at 400 (bo_gp, 3 fits);
-# `calibrate_costs.py sr` on a smooth 2-D landscape: 20 points 47.5 / 78.7, 80: 52.1 / 51.8,
-# 140: 50.4 / 42.6, 200: 45.5 / 51.9, 400: 67.9 / 55.7 (two seeds each; least squares 53.1 +
-# 0.008 * points; max RSS 280-310 MB per fit). The constants follow the real training sets.
-# Other population sizes / generation counts scale it by their product.
-SR_FIT_BASE_S = 44.0
-SR_FIT_PER_POINT_S = 0.01
+# incl. the SymPy conversion: SR_FIT_BASE_S + SR_FIT_PER_POINT_S * training points, with the fast
+# gplearn fit (symexp/symbolic/fast_gplearn.py, the default; docs/fast_gplearn.md). Measured by
+# `bench/bench_sr_fast.py` on 2026-12-08 (lr on blood_transfusion, random training sets, SR seed
+# 0, load 9-12 on 2 cores): fast 6.89 / 6.52 / 6.95 CPU-s at 20 / 140 / 400 points, gplearn's own
+# fit 35.8 / 39.8 / 39.0 in the same run (5.2-6.1x); least squares 6.71 + 0.0004 * points. The
+# cost is nearly flat in the points: what remains is gplearn's random draws and per-program
+# bookkeeping, and each distinct program is evaluated once. Before the fast fit (gplearn's own,
+# `SYMEXP_SR_REFERENCE=1`): 44.0 + 0.01 * points, from the paper subset's records (40.7-48.1 CPU-s
+# at 140 points) and `calibrate_costs.py sr`. Other population sizes / generation counts scale it
+# by their product.
+SR_FIT_BASE_S = 6.7
+SR_FIT_PER_POINT_S = 0.0004
 SR_REFERENCE_WORK = 5000 * 20
 FAST_GPLEARN = "fast"  # versions.gplearn_fit of the records whose SR timings the model learns from
 

@@ -256,6 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     except SymexpError as exc:
         print(f"symexp: error: {exc}", file=sys.stderr)
         return 2
+    except (OSError, UnicodeDecodeError) as exc:  # a full disk, a read-only or vanished directory
+        from symexp.envfail import environment_error
+
+        if (line := environment_error(exc)) is None:
+            raise
+        print(f"symexp: error: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -73,11 +73,12 @@ import pandas as pd
 from symexp.errors import SymexpError
 from symexp.seeding import stable_hash
 from symexp.store.atomic import TMP_PREFIX, atomic_write_json
+from symexp.store.marker import check_store_format  # noqa: F401  (re-exported)
 from symexp.store.once import DAMAGED_DIR, Log, read_checked, set_aside
 from symexp.store.validate import file_id
 
 SCHEMA_VERSION = 2
-STORE_MARKER = "STORE.json"
+STORE_MARKER = "STORE.json"  # symexp.store.marker checks it
 STORE_FORMAT = {"format": "symexp-records", "version": SCHEMA_VERSION}
 CLAIMS_DIR = ".claims"
 
@@ -292,30 +293,6 @@ class RecordStore:
         return sorted(p for p in self.root.rglob("*.json")
                       if p.name != STORE_MARKER and not p.name.startswith(TMP_PREFIX)
                       and DAMAGED_DIR not in p.parts and CLAIMS_DIR not in p.parts)
-
-
-def check_store_format(root: Path) -> None:
-    """Refuse a store of another format (one line that says how to proceed); accept new ones."""
-    if not root.exists():
-        return
-    if not root.is_dir():
-        raise SymexpError(f"record store {root} exists and is not a directory; pass a directory as paths.store")
-    marker = root / STORE_MARKER
-    if marker.is_file():
-        found, problem = read_checked(marker)
-        if problem or not isinstance(found, dict) or found.get("format") != STORE_FORMAT["format"]:
-            raise SymexpError(f"record store {root}: unreadable {STORE_MARKER} ({problem or found!r}); "
-                              "restore it or move the store aside")
-        if found.get("version") != SCHEMA_VERSION:
-            raise SymexpError(f"record store {root} has format version {found.get('version')}, this symexp "
-                              f"writes version {SCHEMA_VERSION}; move it aside (mv {root} {root}.v{found.get('version')}) "
-                              "and rerun to rebuild it")
-        return
-    if any(not p.name.startswith(".") for p in root.iterdir()):
-        raise SymexpError(
-            f"record store {root} was written by an older symexp (records keyed by experiment name, "
-            f"without the settings that made them), so its numbers cannot be matched to settings: move it "
-            f"aside (mv {root} {root}.v1) and rerun to rebuild, or set paths.store to another directory")
 
 
 def load_records(root: str | os.PathLike[str], keys: Sequence[RecordKey] | None = None,

@@ -39,6 +39,7 @@ from analysis.cli import make_parser, run_cli
 from analysis.figures import save_figure, set_style
 from analysis.names import DATASET_ORDER, MODEL_HPS, MODEL_ORDER, dataset_name, method_label, model_name, order_keys
 from analysis.output import fmt, latex_escape, markdown_table, Report, write_csv, write_text
+from symexp.textsafe import latex_math_ok, markdown, md_code, safe_component
 from analysis.views import check_experiment, check_store, load_ok, the_one, view_setting, ViewRef, select_records
 from symexp.store.records import SR_METHODS
 from symexp.errors import SymexpError
@@ -235,7 +236,9 @@ def formulas_table(sel: pd.DataFrame) -> pd.DataFrame:
 
 
 def _latex_formula(row: pd.Series) -> str:
-    if row["formula_latex"]:
+    """The formula as LaTeX math: the record's own only if it is whitelisted LaTeX
+    (:func:`symexp.textsafe.latex_math_ok`), else printed again from the parsed formula."""
+    if row["formula_latex"] and latex_math_ok(row["formula_latex"]):
         return f"${row['formula_latex']}$"
     try:
         import sympy
@@ -248,9 +251,9 @@ def _latex_formula(row: pd.Series) -> str:
 def to_markdown(t: pd.DataFrame, title: str) -> str:
     head = ["Model", "Hyperparameters", "Dataset", "Method", "Runs", "Median run (seed/SR seed)", "RMSE",
             "Operations", "Formula"]
-    rows = [[r["model"], r["hyperparameters"], r["dataset"], method_label(r["method"]), str(r["n_runs"]),
-             f"{r['sampling_seed']}/{'–' if pd.isna(r['sr_seed']) else int(r['sr_seed'])}", fmt(r["test_rmse"], 4),
-             fmt(r["complexity"], 0), f"`{r['formula']}`"] for _, r in t.iterrows()]
+    rows = [[markdown(r["model"]), markdown(r["hyperparameters"]), markdown(r["dataset"]), method_label(r["method"]),
+             str(r["n_runs"]), f"{r['sampling_seed']}/{'–' if pd.isna(r['sr_seed']) else int(r['sr_seed'])}",
+             fmt(r["test_rmse"], 4), fmt(r["complexity"], 0), md_code(r["formula"])] for _, r in t.iterrows()]
     return (f"# {title}\n\nFormula of the median-RMSE run among each cell's SR runs.\n\n"
             + markdown_table(head, rows, ["l"] * 5 + ["l", "r", "r", "l"]) + "\n")
 
@@ -310,7 +313,8 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods:
                 except SymexpError as exc:
                     rep.missing.append(f"[{protocol}] tree {r['model']} / {r['dataset']}: {exc}")
                     continue
-                rep.add(draw_tree(expr, d / "trees" / f"{r['method']}_{r['model_key']}_{r['dataset_key']}",
+                stem = safe_component(f"{r['method']}_{r['model_key']}_{r['dataset_key']}")
+                rep.add(draw_tree(expr, d / "trees" / stem,
                                   title=f"{r['model']}, {r['dataset']} ({method_label(r['method'])}): "
                                         f"RMSE {r['test_rmse']:.4f}, {count_ops(expr)} operations"))
                 n_trees += 1

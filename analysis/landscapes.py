@@ -66,6 +66,7 @@ from analysis.views import (
 from symexp.store.records import SR_METHODS
 from analysis.formulas import median_run
 from symexp.errors import SymexpError
+from symexp.textsafe import markdown, md_code, safe_component
 from symexp.benchmarks.testset import slug, test_set_files
 from symexp.pipeline.training import bo_run_files
 from symexp.symbolic.convert import formula_predict, rmse
@@ -139,7 +140,7 @@ class Landscape:
 
     @property
     def stem(self) -> str:
-        return f"landscape_{self.model}_{self.dataset}_seed{self.seed}_n{self.n}"
+        return safe_component(f"landscape_{self.model}_{self.dataset}_seed{self.seed}_n{self.n}")
 
 
 def _bench_prefix(model: str, dataset: str, protocol: str) -> str:
@@ -637,17 +638,18 @@ def summary_markdown(entries: list[tuple[Landscape, str]], title: str, subtitle:
               "truth on the test grid (SR formulas are stored rounded to 3 decimals, so the two may differ a little).",
               ""]
     for ls, fig in entries:
-        lines += [f"## {model_name(ls.model)} / {dataset_name(ls.dataset)}, seed {ls.seed}, n = {ls.n}", "",
+        lines += [f"## {markdown(model_name(ls.model))} / {markdown(dataset_name(ls.dataset))}, seed {ls.seed}, "
+                  f"n = {ls.n}", "",
                   f"Figure: `{fig}`", "",
                   f"- test set: `{ls.test.path}`" if ls.test else "- test set: missing",
                   f"- BO run: `{ls.bo_run_path}`" if ls.bo_run_path else "- BO run: missing", ""]
         rows = [[p.label, "ok" if p.ok else "missing", fmt(p.rmse, 4), fmt(p.rmse_recomputed, 4),
-                 str(p.n_runs or ""), f"`{p.formula}`" if p.formula else "", p.points_label,
-                 p.missing or "; ".join(p.notes)] for p in ls.panels.values()]
+                 str(p.n_runs or ""), md_code(p.formula) if p.formula else "", markdown(p.points_label),
+                 markdown(p.missing or "; ".join(p.notes))] for p in ls.panels.values()]
         lines += [markdown_table(["Panel", "Status", "RMSE (record)", "RMSE (drawn)", "Runs", "Formula",
                                   "Training points", "Notes"], rows), ""]
         if ls.notes:
-            lines += [f"- {n}" for n in ls.notes] + [""]
+            lines += [f"- {markdown(n)}" for n in ls.notes] + [""]
     return "\n".join(lines)
 
 

@@ -54,6 +54,7 @@ from analysis.landscapes import (
     color_norm, draw_field, draw_points, missing_panel, pretty_name, short_formula,
 )
 from symexp.errors import SymexpError
+from symexp.textsafe import markdown, md_code, safe_component
 from symexp.pipeline.training import pdp_artefact_files
 from symexp.symbolic.convert import formula_predict, rmse
 
@@ -87,7 +88,7 @@ class PDArtefact:
 
     @property
     def stem(self) -> str:
-        return f"{self.model}_{self.dataset}_seed{self.seed}_n{self.n}"
+        return safe_component(f"{self.model}_{self.dataset}_seed{self.seed}_n{self.n}")
 
 
 @dataclass
@@ -272,10 +273,10 @@ def summary_markdown(items: list[tuple[PDFigureData, list[str]]], title: str) ->
         if fd.record is not None:
             r = fd.record
             lines += [f"Median-RMSE formula ({fd.n_runs} run(s); sampling seed {r['sampling_seed']}, SR seed "
-                      f"{r['sr_seed']}): `{r['formula']}`", "",
+                      f"{r['sr_seed']}): {md_code(r['formula'])}", "",
                       f"RMSE against the PD: {float(r['test_rmse']):.4f} (record), "
                       f"{fmt(fd.rmse_recomputed, 4)} (rounded formula on the grid)", ""]
-        lines += [f"- missing: {m}" for m in fd.missing] + [f"- {n}" for n in fd.notes]
+        lines += [f"- missing: {markdown(m)}" for m in fd.missing] + [f"- {markdown(n)}" for n in fd.notes]
         lines.append("")
     return "\n".join(lines)
 

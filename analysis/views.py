@@ -104,10 +104,13 @@ def load_ok(store: Path, experiment: str, include_timed_out: bool = False) -> tu
     """(all records, usable records) of a preset's view.
 
     Usable: status ok, a finite test RMSE and, unless ``include_timed_out``, not stopped by the SR
-    time limit. Damaged record files are skipped (``summary``/``status`` list them). The frames
-    gain an ``experiment`` column (the view's name).
+    time limit. Damaged record files are left out and counted (:mod:`analysis.damaged`: named on
+    stderr and in the build report). The frames gain an ``experiment`` column (the view's name).
     """
-    df, _damaged = load_records(store, view_of(experiment).keys)
+    from analysis import damaged as _damaged_records
+
+    df, damaged = load_records(store, view_of(experiment).keys)
+    _damaged_records.note(damaged)
     df["experiment"] = experiment
     if len(df) == 0:
         return df, df

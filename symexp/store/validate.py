@@ -15,7 +15,9 @@ by mistake or not. A record is only trusted when it is consistent with itself:
    hyperparameters) equal their identity values;
 5. every other field has its declared type and range: ``test_rmse``/``train_rmse`` finite and
    >= 0, ``complexity`` a non-negative integer (``true`` is not an integer), ``formula`` a
-   non-empty string, texts are strings, counts non-negative integers, ``sr_timed_out`` a bool.
+   non-empty string, texts are strings, counts non-negative integers, ``sr_timed_out`` a bool;
+   ``formula`` and ``program`` use a formula's characters only, ``formula_latex`` only the LaTeX
+   commands SymPy writes for the whitelisted functions (:func:`symexp.textsafe.latex_math_ok`).
 
 A record that fails is *damaged*: named with the first problem found, set aside into
 ``.damaged/`` by the next run and recomputed, exactly as a truncated file; the analysis counts
@@ -188,6 +190,13 @@ def record_problem(record: Any, key: Any = None, file_id: str | None = None) -> 
     for name in ("error", "formula", "formula_latex", "program", "created_at"):
         if (why := _text_or_none(record, name)) is not None:
             return why
+    from symexp.textsafe import formula_text_ok, latex_math_ok
+
+    for name in ("formula", "program"):
+        if record.get(name) is not None and not formula_text_ok(record[name]):
+            return f"{name} holds characters no formula has ({record[name][:60]!r})"
+    if record.get("formula_latex") is not None and not latex_math_ok(record["formula_latex"]):
+        return f"formula_latex is not a formula of the whitelisted LaTeX ({record['formula_latex'][:60]!r})"
     for name in ("n_trainings", "formula_complexity"):
         v = record.get(name)
         if v is not None and not _nonneg_int(v):

@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="build what applies to this experiment's records (its own n and parsimony) into "
                         "<out>/experiments/<name>/ instead of the paper's setting")
     args = p.parse_args(argv)
+    damaged.clear()  # this build's damaged records only
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in BUILDERS]
     if unknown:

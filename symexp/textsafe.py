@@ -65,6 +65,8 @@ def md_code(value: object) -> str:
     """``value`` as an inline Markdown code span: inert (code spans render no HTML) and unable to
     end early (backticks replaced; in a table, :func:`analysis.output.markdown_table` escapes ``|``)."""
     s = terminal(value).replace("`", "'")
+    if any(c in s for c in "<>&"):  # an HTML code element, entities escaped: inert in any Markdown renderer
+        return f"<code>{_html.escape(s, quote=True)}</code>"
     return f"`{s}`"
 
 
@@ -118,5 +120,6 @@ _FORMULA_CHARS = re.compile(r"^[A-Za-z0-9 ()\[\]*+\-/.,<>=&|_!~^]*$")
 
 def formula_text_ok(s: object) -> bool:
     """Whether ``s`` looks like a formula (SymPy's text form of the whitelisted grammar): no
-    backslash, quote, backtick, dollar, newline or control character."""
-    return isinstance(s, str) and len(s) <= 20000 and bool(_FORMULA_CHARS.match(s))
+    backslash, quote, backtick, dollar, newline or control character, no ``<tag``."""
+    return (isinstance(s, str) and len(s) <= 20000 and bool(_FORMULA_CHARS.match(s))
+            and not re.search(r"<[A-Za-z/!?]", s))  # SymPy writes "a < b"; "<tag" is markup

@@ -177,3 +177,22 @@ def select_records(ok: pd.DataFrame, methods: Sequence[str], n_samples: int | No
     if with_formula:
         sel = sel[sel["formula"].notna() & (sel["formula"].astype(str).str.len() > 0)]
     return sel
+
+
+def readable_formula_of(formula: str, model: str, dataset: str, protocol: str, hyperparameters: Sequence[str]):
+    """The formula as the paper prints it (guards that never act on the search space removed).
+
+    Returns a :class:`symexp.symbolic.display.ReadableFormula`, or ``None`` when the search space
+    is unknown or the text is not a formula (the caller then shows the stored text).
+    """
+    from symexp.symbolic.display import readable_formula
+
+    space = search_space(model, dataset, protocol, hyperparameters)
+    if space is None:
+        return None
+    names = list(hyperparameters)
+    try:
+        return readable_formula(formula, names, [(float(space[h].lower), float(space[h].upper)) for h in names],
+                                [bool(space[h].log) for h in names])
+    except SymexpError:
+        return None

@@ -157,8 +157,6 @@ class RecordKey:
             "sampling_seed": self.sampling_seed, "n_samples": self.n_samples, "sr_seed": self.sr_seed,
             "parsimony": self.parsimony, "sr_engine": self.engine,
             **({"mode": self.identity["mode"]} if "mode" in self.identity else {}),
-            **({"hyperparameters": list(self.identity["benchmark"]["hyperparameters"])}
-               if "hyperparameters" in self.identity.get("benchmark", {}) else {}),
         }
 
     def describe(self) -> str:

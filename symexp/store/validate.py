@@ -11,8 +11,8 @@ by mistake or not. A record is only trusted when it is consistent with itself:
    seeds are non-negative integers, ``n`` a positive integer no larger than the BO budget, the SR
    engine a known engine and the parsimony a finite non-negative number; these are the only
    values that ever become part of a path;
-4. the record's label fields (model, dataset, protocol, method, mode, seeds, n, parsimony, engine,
-   hyperparameters) equal their identity values;
+4. the record's label fields (model, dataset, protocol, method, mode, seeds, n, parsimony, engine)
+   equal their identity values;
 5. every other field has its declared type and range: ``test_rmse``/``train_rmse`` finite and
    >= 0, ``complexity`` a non-negative integer (``true`` is not an integer), ``formula`` a
    non-empty string, texts are strings, counts non-negative integers, ``sr_timed_out`` a bool;
@@ -35,11 +35,12 @@ from typing import Any
 from symexp.seeding import stable_hash
 
 ID_RE = re.compile(r"^[0-9a-f]{16}$")
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MODES = ("bo", "random", "bo_gp")
 #: Identity fields copied into a record, as (record field, path in the identity).
 LABELS = (
     ("model", ("benchmark", "model")), ("dataset", ("benchmark", "dataset")),
-    ("protocol", ("benchmark", "protocol")), ("hyperparameters", ("benchmark", "hyperparameters")),
+    ("protocol", ("benchmark", "protocol")),
     ("method", ("method",)), ("mode", ("mode",)), ("sampling_seed", ("sampling_seed",)),
     ("n_samples", ("n_samples",)),
 )
@@ -87,8 +88,7 @@ def identity_problem(identity: Any) -> str | None:
         if (why := _name(kind, bench.get(kind))) is not None:
             return f"identity: {why}"
     hps = bench.get("hyperparameters")
-    if not (isinstance(hps, list) and hps and all(isinstance(h, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", h)
-                                                  for h in hps)):
+    if not (isinstance(hps, list) and hps and all(isinstance(h, str) and NAME_RE.match(h) for h in hps)):
         return f"identity: hyperparameters {hps!r} are not a list of names"
     method, mode = identity.get("method"), identity.get("mode")
     for kind, v in (("method", method), ("mode", mode)):
@@ -206,6 +206,9 @@ def record_problem(record: Any, key: Any = None, file_id: str | None = None) -> 
         return f"n_train_points {v!r} is not a positive integer"
     if record.get("sr_timed_out") is not None and not isinstance(record["sr_timed_out"], bool):
         return f"sr_timed_out {record['sr_timed_out']!r} is not true or false"
+    hps = record.get("hyperparameters")  # the training set's columns (PD: the top ones), not an identity value
+    if hps is not None and not (isinstance(hps, list) and all(isinstance(h, str) and NAME_RE.match(h) for h in hps)):
+        return f"hyperparameters {hps!r} are not a list of names"
     w = record.get("warnings")
     if w is not None and not (isinstance(w, list) and all(isinstance(x, str) for x in w)):
         return "warnings is not a list of texts"

@@ -254,12 +254,12 @@ def main(argv: list[str] | None = None) -> int:
                                 include_timed_out=args.include_timed_out, overrides=tuple(args.overrides))
     extra = [damaged.report()] if damaged.seen() else []  # never dropped silently: counted and named
     full = "\n\n".join(r.text(max_missing=10**9) for r in [*reports, *extra])
-    head = f"store: {store.resolve()}\ncache: {args.cache.resolve()}\nout: {out.resolve()}\n"
+    head = f"store: {terminal(store.resolve())}\ncache: {terminal(args.cache.resolve())}\nout: {terminal(out.resolve())}\n"
     if setting is not None:
         head += f"setting: {setting.label}\n"
     fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", full + head)), default=0))  # never closed early
     report_path = write_text(out / "build_report.md",
-                             f"# Analysis build report\n\n{terminal(head)}\n{fence}\n{full}\n{fence}\n")
+                             f"# Analysis build report\n\n{head}\n{fence}\n{full}\n{fence}\n")
     short = "\n".join(r.text(max_missing=5) for r in [*reports, *extra])
     built = [r.name for r in reports if r.built]
     missing = [r.name for r in reports if not r.built]

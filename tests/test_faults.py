@@ -97,11 +97,9 @@ def all_files(root: Path) -> set[Path]:
 
 def test_hostile_records_write_nothing_outside_the_output_folder_and_every_output_is_inert(work, capsys):
     from analysis import build_all
-    from analysis import damaged as analysis_damaged
 
     sr = record_paths(work, "sr_bo_gp")[0]
     # a label edited (path traversal), a consistent forgery with an unknown model, LaTeX, HTML and ANSI text
-    analysis_damaged.clear()
     rewrite(sr, model="../../../../../../../../ESCAPED")
     forge(record_paths(work, "gp_baseline")[0], {"benchmark.model": "../../../../../../../../ESCAPED"},
           model="../../../../../../../../ESCAPED")
@@ -209,13 +207,13 @@ def damage(work: Path, kind: str) -> Path:
 
 @pytest.mark.parametrize("kind", sorted(DAMAGES))
 def test_a_record_that_contradicts_itself_is_named_counted_set_aside_and_recomputed(work, kind, capsys):
-    from analysis import damaged as analysis_damaged
     from analysis.views import ViewRef, load_ok
     from symexp.app import status
 
     path = damage(work, kind)
     _, bad = load_records(work / "store")
     assert [p for p, _ in bad] == [path] and DAMAGES[kind] in bad[0][1]
+    from analysis import damaged as analysis_damaged
     analysis_damaged.clear()
     planned = kind not in ("over_budget", "unknown_dataset")  # the forgeries are extra files, in no view
     n_files = len(RecordStore(work / "store").iter_paths())
@@ -285,9 +283,9 @@ def test_replay_stops_at_a_cost_that_disagrees_with_the_evaluation_cache(tmp_pat
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         resumed = run_bo(CachedObjective(bench), bench.space, settings, 3, tmp_path / "w", isolate=False, checkpoint=ck)
-    assert resumed.replay["cost_mismatch_at"] == 3 and resumed.replay["replayed"] == 3
     assert resumed.y[3] == pytest.approx(true_cost) and 0.999 not in list(resumed.y)
     assert json.dumps(resumed.to_json()) == json.dumps(clean.to_json())  # the true run, bit for bit
+    assert resumed.replay["cost_mismatch_at"] == 3 and resumed.replay["replayed"] == 3
     aside = Path(resumed.replay["set_aside"])
     assert aside.parent.name == ".damaged" and "0.999" in aside.read_text()
     assert any("disagrees" in str(w.message) for w in caught)
@@ -305,6 +303,8 @@ def test_a_garbled_checkpoint_line_is_named_and_set_aside(tmp_path):
     original = "\n".join(lines) + "\n"
     path.write_text(original)
     again = TrialLog(path, {"run": 1})
+    kept = list((tmp_path / ".damaged").glob("ck.jsonl.*")) if (tmp_path / ".damaged").is_dir() else []
+    assert [p.read_text() for p in kept if not p.name.endswith(".why")] == [original]  # set aside, not lost
     assert len(again.trials) == 1 and "line 3" in again.garbled
     assert again.set_aside.parent.name == ".damaged" and again.set_aside.read_text() == original
     torn = TrialLog(path, {"run": 1})  # now clean: nothing more set aside

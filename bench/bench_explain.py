@@ -134,16 +134,18 @@ def make_run(problem: Problem, folder: Path, seed: int = 0) -> tuple[Path, Path]
 
 
 def truth_rmse(problem: Problem, names: list[str], predict_fn, X_test: np.ndarray, truth: np.ndarray) -> float:
+    """RMSE of a predictor of the explained columns against the truth, over the truth's std
+    (inf when not finite; nan for a flat truth)."""
     cols = [problem.space.names.index(n) for n in names]
     pred = predict_fn(X_test[:, cols])
     if not np.all(np.isfinite(pred)):
         return float("inf")
-    return float(np.sqrt(np.mean((pred - truth) ** 2)) / np.std(truth))
+    sd = float(np.std(truth))
+    return float(np.sqrt(np.mean((pred - truth) ** 2)) / sd) if sd > 0 else float("nan")
 
 
 def run_one(problem: Problem, variant: str, folder: Path, data_seed: int = 0) -> dict:
     from symexp.explain import explain
-    from symexp.explain.formula import predict
 
     csv, space = make_run(problem, folder, data_seed)
     t0 = time.perf_counter()
@@ -153,15 +155,23 @@ def run_one(problem: Problem, variant: str, folder: Path, data_seed: int = 0) ->
     truth = problem.truth(columns(problem.space, X_test))
     names = result.explained
     chosen = result.chosen
-    rel = truth_rmse(problem, names, lambda A: predict(chosen.expression, names, A), X_test, truth)
-    best = min(truth_rmse(problem, names, lambda A, c=c: predict(c.expression, names, A), X_test, truth)
+    rel = truth_rmse(problem, names, lambda A: result.predict(chosen, A), X_test, truth)
+    best = min(truth_rmse(problem, names, lambda A, c=c: result.predict(c, A), X_test, truth)
                for c in result.front)
     sur = truth_rmse(problem, names, result.surrogate_pd, X_test, truth)
     front = [{"complexity": c.complexity, "r2_surrogate": c.metrics["surrogate"]["r2"],
-              "rmse_rel": truth_rmse(problem, names, lambda A, c=c: predict(c.expression, names, A), X_test, truth),
+              "heldout_r2": (c.metrics.get("heldout") or {}).get("r2"),
+              "rmse_rel": truth_rmse(problem, names, lambda A, c=c: result.predict(c, A), X_test, truth),
               "formula": c.formula} for c in result.front]
+    old = result.front[result.alternatives["r2_tolerance"]]
+    held = chosen.metrics.get("heldout") or {}
     return {"problem": problem.name, "variant": variant, "data_seed": data_seed, "seconds": round(seconds, 1),
             "rmse_rel": rel, "complexity": chosen.complexity, "r2_surrogate": chosen.metrics["surrogate"]["r2"],
+            "heldout_r2": held.get("r2"), "interval": held.get("interval"),
+            "truth_r2": None if np.isnan(rel) else 1.0 - rel**2, "rule": result.rule_name,
+            "nothing_to_explain": any(w.startswith("Nothing to explain") for w in result.warnings),
+            "old_rule_rmse_rel": truth_rmse(problem, names, lambda A: result.predict(old, A), X_test, truth),
+            "old_rule_complexity": old.complexity,
             "warnings": len(result.warnings), "best_front_rmse_rel": best, "surrogate_rmse_rel": sur,
             "explained": names, "formula": chosen.formula, "timings": result.timings, "front": front,
             "fits_stopped_at_time_limit": len({(c.engine, c.seed, c.parsimony) for c in result.candidates if c.timed_out})}
@@ -194,9 +204,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown problem(s)/variant(s): {', '.join(bad)}", file=sys.stderr)
         return 2
     print(f"load average at start (1, 5, 15 min): {load()}; cores: {os.cpu_count()}", flush=True)
-    head = (f"{'problem':<13} {'variant':<16} {'seconds':>7} {'rmse/std':>8} {'ops':>4} {'R2 sur':>6} {'warn':>4} "
-            f"{'best/std':>8} {'GP/std':>7}  formula")
+    head = (f"{'problem':<13} {'variant':<14} {'seconds':>7} {'R2 held':>7} {'R2 truth':>8} {'gap':>5} {'ops':>4} "
+            f"{'rmse/std':>8} {'old ops':>7} {'old r/s':>7} {'warn':>4}  formula")
     print(head, flush=True)
+
+    def r2(v):
+        return "-" if v is None else f"{v:.3f}"
+
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for problem in problems:
@@ -204,18 +218,27 @@ def main(argv: list[str] | None = None) -> int:
                 for variant in variants:
                     rows.append(run_one(PROBLEMS[problem], variant, Path(tmp), data_seed))
                     r = rows[-1]
-                    r2 = "-" if r["r2_surrogate"] is None else f"{r['r2_surrogate']:.3f}"
+                    gap = "-" if r["heldout_r2"] is None or r["truth_r2"] is None else \
+                        f"{abs(r['heldout_r2'] - r['truth_r2']):.3f}"
                     name = r["problem"] if len(data_seeds) == 1 else f"{r['problem']}/{data_seed}"
-                    print(f"{name:<13} {r['variant']:<16} {r['seconds']:>7.1f} {r['rmse_rel']:>8.3f} "
-                          f"{r['complexity']:>4} {r2:>6} {r['warnings']:>4} {r['best_front_rmse_rel']:>8.3f} "
-                          f"{r['surrogate_rmse_rel']:>7.3f}  {r['formula'][:90]}", flush=True)
-    print("\nper variant (mean over runs): seconds, rmse/std, complexity, share with rmse/std < 0.1")
+                    warn = "NTE" if r["nothing_to_explain"] else str(r["warnings"])
+                    print(f"{name:<13} {r['variant']:<14} {r['seconds']:>7.1f} {r2(r['heldout_r2']):>7} "
+                          f"{r2(r['truth_r2']):>8} {gap:>5} {r['complexity']:>4} {r['rmse_rel']:>8.3f} "
+                          f"{r['old_rule_complexity']:>7} {r['old_rule_rmse_rel']:>7.3f} {warn:>4}  {r['formula'][:80]}",
+                          flush=True)
+    print("\nR2 held: the chosen formula's held-out R^2 as reported; R2 truth: its R^2 against the truth; gap: "
+          "their difference; rmse/std: its RMSE against the truth over the truth's std; old: the R^2-tolerance "
+          "rule's choice; NTE: 'nothing to explain' warned.")
+    print("\nper variant (mean over runs): seconds, rmse/std, complexity, share with rmse/std < 0.1, max gap")
     for variant in variants:
         sel = [r for r in rows if r["variant"] == variant]
-        good = np.mean([r["rmse_rel"] < 0.1 for r in sel])
+        ok = [r for r in sel if np.isfinite(r["rmse_rel"])]
+        gaps = [abs(r["heldout_r2"] - r["truth_r2"]) for r in sel if r["heldout_r2"] is not None
+                and r["truth_r2"] is not None]
         print(f"  {variant:<16} {np.mean([r['seconds'] for r in sel]):7.1f} s  "
-              f"{np.mean([min(r['rmse_rel'], 10.0) for r in sel]):.3f}  {np.mean([r['complexity'] for r in sel]):5.1f}  "
-              f"{good:.0%}")
+              f"{np.mean([min(r['rmse_rel'], 10.0) for r in ok]) if ok else float('nan'):.3f}  "
+              f"{np.mean([r['complexity'] for r in sel]):5.1f}  {np.mean([r['rmse_rel'] < 0.1 for r in ok]) if ok else 0:.0%}"
+              f"  {max(gaps) if gaps else float('nan'):.3f}")
     print(f"load average at end (1, 5, 15 min): {load()}")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1))

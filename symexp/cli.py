@@ -45,29 +45,33 @@ def _print_summary(summary: dict, out: Path) -> None:
     for w in summary["warnings"]:
         print(f"WARNING: {w}")
     ch = summary["chosen"]
-    how = "default rule" if ch["selected_by"] == "rule" else "--select"
+    how = f"default: {summary['rule_name']} rule" if ch["selected_by"] == "rule" else "--select"
     print(f"formula ({how}, front position {ch['position']} of {len(summary['front'])}; "
           f"{summary['objective']['better']}):")
     print(f"  {name} ~ {ch['formula']}")
     r2 = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     cv = summary["surrogate"]["cv"]
-    print(f"  complexity {ch['complexity']}; R^2 vs surrogate {r2(ch['surrogate']['r2'])}, vs the run's evaluations "
-          f"{r2(ch['evaluations']['r2'])}; surrogate cross-validated R^2 {r2(cv['r2']) if cv else 'not run'}")
-    logs = [v["hyperparameter"] for v in summary["variables"] if v["enters_as"].startswith("log10(")]
+    from symexp.explain.report import headline
+
+    print(f"  {headline(summary)}")
+    print(f"  complexity {ch['complexity']}; surrogate cross-validated R^2 {r2(cv['r2']) if cv else 'not run'}; "
+          f"in-sample R^2 vs surrogate {r2(ch['surrogate']['r2'])}")
+    logs = [f"{v['symbol']} = log10({v['hyperparameter']})" for v in summary["variables"] if v.get("log10")]
     if logs:
-        print(f"  log10 = base-10 logarithm (log-scaled {', '.join(logs)}); log = natural logarithm")
+        print(f"  {', '.join(logs)} (base-10 logarithm); log = natural logarithm")
     if summary["integrated_out"]:
         print(f"  integrated out: {', '.join(summary['integrated_out'])}")
     print("front (simplest first):")
     for c in summary["front"]:
-        rmse = "-" if c["surrogate"]["rmse"] is None else f"{c['surrogate']['rmse']:.4g}"
-        print(f"  {c['position']:>2}  ops {c['complexity']:>3}  rmse {rmse:>9}  R^2 {r2(c['surrogate']['r2']):>6}  "
+        held = c.get("heldout") or {}
+        rmse = "-" if held.get("rmse") is None else f"{held['rmse']:.4g}"
+        print(f"  {c['position']:>2}  ops {c['complexity']:>3}  held-out rmse {rmse:>9}  R^2 {r2(held.get('r2')):>6}  "
               f"{c['engine']:<7} {c['formula']}")
     imp = ", ".join(f"{k} {v:.2f}" for k, v in summary["importance"]["values"].items())
     print(f"importance: {imp}")
     for note in summary["notes"]:
         print(f"note: {note}")
-    print(f"report: {out / summary['files']['report']}  summary: {out / 'summary.json'}")
+    print(f"report: {out / 'report.md'} and {out / 'report.html'}  summary: {out / 'summary.json'}")
     print(f"another formula of the front, without refitting: symexp explain {out} --select N")
 
 
@@ -223,12 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="seed of surrogate, samples and background (default 0)")
     e.add_argument("--cv-folds", type=int, help=f"cross-validation folds of the surrogate, 0 to skip (default {DEFAULTS.cv_folds})")
     e.add_argument("--select", type=int, help="with a report folder as PATH: redraw it with this front position as "
-                                              "the formula (default: the simplest formula with R^2 within 0.005 of the best)")
+                                              "the formula (default: the knee of the front); rewrites both pages")
     e.add_argument("--out", default="symexp-explain", help="report folder (default ./symexp-explain); must not exist "
                                                             "or be empty unless --force")
     e.add_argument("--force", action="store_true", help="write into a non-empty --out folder")
-    e.add_argument("--format", choices=["md", "html"], help="report page format (default md; HTML renders the "
-                                                            "formula offline as MathML)")
+    e.add_argument("--format", choices=["md", "html"], help="which page the command names first; both report.md and "
+                                                            "the self-contained report.html are always written")
     e.add_argument("--json", action="store_true", help="print the JSON summary instead of the text summary")
     e.add_argument("--quiet", action="store_true", help="no progress lines")
     e.set_defaults(func=_explain)

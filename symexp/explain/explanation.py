@@ -16,17 +16,27 @@ import numpy as np
 
 from symexp.errors import SymexpError, unknown_choice
 from symexp.explain.formula import FUNCTION_MEANINGS, UNITS, Variables, functions_used, guard_notes
-from symexp.explain.front import R2_TOLERANCE, accuracy_choice, dedupe, elbow_index, pareto_front
+from symexp.explain.front import R2_TOLERANCE, accuracy_choice, dedupe, knee_index, pareto_front
+from symexp.explain.heldout import heldout_metrics, heldout_predictions
 from symexp.explain.quality import Reference, fit_stats, score, warnings_for
 from symexp.explain.readers import RunData, check_run, read_run
 from symexp.explain.defaults import DEFAULTS, ENGINES
-from symexp.explain.search import Formula, search
-from symexp.explain.surrogate import GPSurrogate, cross_validated_predictions
+from symexp.explain.search import Formula, drop_note, search
+from symexp.explain.surrogate import GPSurrogate, cross_validated_models
 from symexp.seeding import derive_seed
 from symexp.benchmarks.space import Numerical, SearchSpace
 from symexp.symbolic import SRSettings
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
+
+#: How the default formula is chosen, by rule name (``summary["choice_rule"]``).
+RULES = {
+    "knee": "the knee of the front: the paper's elbow rule (Appendix A) along the front on held-out RMSE: from the "
+            "simplest formula, stop before a step that adds at least 2 operations for less than 10 % less "
+            "held-out error",
+    "r2_tolerance": f"simplest formula with R^2 vs surrogate within {R2_TOLERANCE} of the best on the front "
+                    f"(no held-out error: --cv-folds 0)",
+}
 MAX_IMPORTANCE_GRID = 100_000
 
 
@@ -53,8 +63,9 @@ class Explanation:
     reference: Reference
     candidates: list[Formula]
     front: list[Formula]
-    elbow: int
     rule: int
+    rule_name: str
+    alternatives: dict[str, int]
     chosen_index: int
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -71,7 +82,8 @@ class Explanation:
     @property
     def warnings(self) -> list[str]:
         """Warnings about the chosen formula and the surrogate (:func:`quality.warnings_for`)."""
-        free = {s.name for s in self.chosen.expression.free_symbols}
+        by_symbol = dict(zip(self.variables.formula_names, self.variables.names))
+        free = {by_symbol.get(s.name, s.name) for s in self.chosen.expression.free_symbols}
         cv_r2 = None if self.surrogate_cv is None else self.surrogate_cv["r2"]
         return warnings_for(self.chosen.metrics, free, self.explained, self.importance, cv_r2,
                             dict(self.run.original_names))
@@ -80,6 +92,10 @@ class Explanation:
         """The same explanation with front member ``index`` as the chosen formula."""
         check_select(index, len(self.front))
         return dataclasses.replace(self, chosen_index=int(index))
+
+    def predict(self, formula: Formula, X_sub: np.ndarray) -> np.ndarray:
+        """``formula`` at raw configurations of the explained hyperparameters (m, k) -> (m,)."""
+        return self.variables.predict(formula.expression, X_sub)
 
     def surrogate_pd(self, X_sub: np.ndarray) -> np.ndarray:
         """The surrogate at configurations of the explained hyperparameters (others integrated out)."""
@@ -101,7 +117,7 @@ class Explanation:
             space.append(entry)
         variables = []
         for v in self.variables.describe():
-            v["hyperparameter"] = run.display_name(v["symbol"])
+            v["hyperparameter"] = run.display_name(v["name"])
             variables.append(v)
         fns = functions_used([c.expression for c in self.front])
         chosen = self.chosen
@@ -126,13 +142,14 @@ class Explanation:
             "sr": {"engine": self.engine, "n_samples": int(len(self.y_train)), "seeds": list(self.sr_seeds),
                    "parsimony": list(self.parsimony) if self.engine != "operon" else None,
                    "check_points": int(len(self.reference.y_check)), "n_background": self.n_background,
-                   "seed": self.seed, "settings": self.settings.to_dict(),
+                   "seed": self.seed, "settings": dict(self.settings.to_dict(), engine=self.engine),
                    "simplify_operon": DEFAULTS.simplify_operon},
             "front": [dict(c.to_dict(), position=i) for i, c in enumerate(self.front)],
             "candidates": [c.to_dict() for c in self.candidates],
-            "choice_rule": f"simplest formula with R^2 vs surrogate within {R2_TOLERANCE} of the best on the front",
+            "choice_rule": RULES[self.rule_name],
+            "rule_name": self.rule_name,
             "rule": int(self.rule),
-            "elbow": int(self.elbow),
+            "alternatives": {k: int(v) for k, v in self.alternatives.items()},
             "chosen": dict(chosen.to_dict(), position=int(self.chosen_index),
                            selected_by="rule" if self.chosen_index == self.rule else "user"),
             "best_observed": {"config": run.describe_config(run.X[best]), "value": float(run.y[best]),
@@ -390,7 +407,7 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
     check_run(run, min_evaluations)
 
     fits = n_fits(engine, len(seeds), len(pars))
-    steps = Progress(5 + fits, progress)
+    steps = Progress(5 + fits + (1 if cv_folds else 0), progress)
     limit = "no time limit" if base.time_limit_s is None else f"each stopped at {base.time_limit_s:g} s"
     steps.say(f"{run.n} evaluations, {run.space.dim} hyperparameter(s); {fits} SR fit(s) with {engine} ({limit})")
     timings: dict[str, float] = {}
@@ -401,13 +418,17 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         steps("GP surrogate")
         surrogate = GPSurrogate(run.space, seed=seed).fit(run.X, run.y)
         cv = None
+        fold_tests: list[np.ndarray] = []
+        fold_models: list[GPSurrogate] = []
         if cv_folds:
             steps(f"surrogate cross-validation ({cv_folds} folds)")
-            held_out = cross_validated_predictions(run.space, run.X, run.y, seed=seed, folds=cv_folds)
+            held_out, fold_tests, fold_models = cross_validated_models(run.space, run.X, run.y, seed=seed,
+                                                                       folds=cv_folds)
             cv = dict(fit_stats(held_out, run.y), folds=int(min(cv_folds, run.n)))
         else:
             steps("surrogate cross-validation skipped")
-            notes.append("surrogate not cross-validated (--cv-folds 0): its quality is unchecked")
+            notes.append("surrogate not cross-validated (--cv-folds 0): its quality and the formulas' held-out "
+                         "quality are unchecked")
         timings["surrogate"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -439,12 +460,15 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         X_runs = run.X[:, cols]
         effect = surrogate.mean(run.X) - label(run, surrogate, explained, X_runs, n_background, seed) if others \
             else np.zeros(run.n)
-        reference = Reference(list(explained), X_check, y_check, X_runs, run.y.copy(), effect)
+        reference = Reference(variables, X_check, y_check, X_runs, run.y.copy(), effect)
         timings["labels"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        dropped: list[tuple[str, str]] = []
         candidates = search(X_train, y_train, X_check, variables, engine, base, seeds, pars, steps,
-                            simplify_operon=DEFAULTS.simplify_operon)
+                            simplify_operon=DEFAULTS.simplify_operon, dropped=dropped)
+        if drop_note(dropped):
+            notes.append(drop_note(dropped))
         timings["sr"] = time.perf_counter() - t
         t = time.perf_counter()
         steps(f"scoring {len(candidates)} formulas")
@@ -453,15 +477,28 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         candidates = dedupe(candidates)
         front = pareto_front(candidates)
         for c in front:
-            c.guards = guard_notes(c.expression, sub, X_check)
+            c.guards = guard_notes(c.expression, variables, X_check)
         timings["scoring"] = time.perf_counter() - t
+        if fold_models and front:
+            t = time.perf_counter()
+            steps(f"held-out quality of {len(front)} front formulas ({len(fold_models)} folds)")
+            fold_labels = [label(run, m, explained, X_train, n_background, seed) for m in fold_models]
+            U_train = variables.transform(X_train)
+            for c in front:
+                pred = heldout_predictions(c.expression, variables, U_train, fold_labels, fold_tests, X_runs)
+                c.metrics["heldout"] = heldout_metrics(pred, run.y, len(fold_models))
+            timings["heldout"] = time.perf_counter() - t
     steps.done()
 
     if not front:
         raise SymexpError("symbolic regression found no formula that is finite on the explained box; try more "
                           "generations, another seed or a smaller function set")
-    elbow = elbow_index(front)
-    rule = accuracy_choice([c.metrics["surrogate"]["r2"] for c in front])
+    alternatives = {"r2_tolerance": accuracy_choice([c.metrics["surrogate"]["r2"] for c in front])}
+    if fold_models:
+        alternatives["knee"] = knee_index([c.complexity for c in front],
+                                          [c.metrics["heldout"]["rmse"] for c in front], float(np.std(run.y)))
+    rule_name = "knee" if "knee" in alternatives else "r2_tolerance"
+    rule = alternatives[rule_name]
     if any(c.timed_out for c in candidates):
         notes.append(f"{len({(c.engine, c.seed, c.parsimony) for c in candidates if c.timed_out})} SR fit(s) "
                      f"stopped at the time limit ({base.time_limit_s:g} s)")
@@ -471,12 +508,14 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
                      f"numbers")
     if any(variables.log10):
         logs = [run.display_name(n) for n, flag in zip(explained, variables.log10) if flag]
-        notes.append(f"log-scaled {', '.join(logs)} enter{'s' if len(logs) == 1 else ''} the formula as log10 "
-                     f"(base-10 logarithm; --units raw for raw units)")
+        syms = [f"log10_{n} = log10({run.display_name(n)})" for n, flag in zip(explained, variables.log10) if flag]
+        notes.append(f"log-scaled {', '.join(logs)} enter{'s' if len(logs) == 1 else ''} the formula only through "
+                     f"{'its' if len(logs) == 1 else 'their'} base-10 logarithm: {', '.join(syms)} (--units raw for "
+                     f"raw units)")
     return Explanation(
         run=run, surrogate=surrogate, surrogate_cv=cv, importance=importance, importance_method=method,
         explained=list(explained), integrated_out=others, variables=variables, settings=base, engine=engine,
         parsimony=pars, sr_seeds=seeds, seed=int(seed), n_background=int(n_background), X_train=X_train,
-        y_train=y_train, reference=reference, candidates=candidates, front=front, elbow=elbow, rule=rule,
-        chosen_index=rule,
+        y_train=y_train, reference=reference, candidates=candidates, front=front, rule=rule, rule_name=rule_name,
+        alternatives=alternatives, chosen_index=rule,
         notes=notes, timings=timings)

@@ -42,6 +42,8 @@ def _time_limit(text: str):
 
 def _print_summary(summary: dict, out: Path) -> None:
     name = summary["objective"]["name"]
+    if summary["source"].get("budget"):
+        print(f"multi-fidelity run: {summary['source']['budget']}")
     for w in summary["warnings"]:
         print(f"WARNING: {w}")
     ch = summary["chosen"]
@@ -80,7 +82,7 @@ def _fit_options(args: argparse.Namespace) -> list[tuple[str, object, object]]:
     return [("--kind", args.kind, None), ("--study", args.study, None), ("--objective", args.objective, None),
             ("--space", args.space, None), ("--cost-column", args.cost_column, "cost"),
             ("--direction", args.direction, None), ("--ignore-columns", args.ignore_columns, None),
-            ("--drop-nonfinite", args.drop_nonfinite, False), ("--hyperparameters", args.hyperparameters, None),
+            ("--drop-nonfinite", args.drop_nonfinite, False), ("--budget", args.budget, None), ("--hyperparameters", args.hyperparameters, None),
             ("--top-k", args.top_k, None), ("--engine", args.engine, None), ("--units", args.units, None),
             ("--sr-seeds", args.sr_seeds, None), ("--population", args.population, None),
             ("--generations", args.generations, None), ("--max-length", args.max_length, None),
@@ -116,7 +118,7 @@ def _explain(args: argparse.Namespace) -> int:
         result = explain(
             args.path, kind=args.kind, study=args.study, space_file=args.space, cost_column=args.cost_column,
             objective=args.objective, drop_nonfinite=args.drop_nonfinite, ignore_columns=args.ignore_columns,
-            direction=args.direction, out_dir=out, report_format=args.format or "md", force=args.force,
+            direction=args.direction, budget=args.budget, out_dir=out, report_format=args.format or "md", force=args.force,
             seed=args.seed, time_limit_s=args.time_limit, progress=not args.quiet, **options)
         summary = result.summary()
     if args.json:
@@ -203,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV: whether lower (default) or higher values of the cost column are better")
     e.add_argument("--ignore-columns", type=_csv_list(str), help="CSV: comma-separated columns that are neither "
                                                                  "hyperparameters nor the cost (e.g. wallclock)")
+    e.add_argument("--budget", help="SMAC3 multi-fidelity run: the budget whose trials are explained (default: the "
+                                    "highest), or 'all' to make the budget a variable of the formula")
     e.add_argument("--drop-nonfinite", action="store_true", help="leave out evaluations with NaN/inf cost instead of failing")
     e.add_argument("--hyperparameters", type=_csv_list(str), help="comma-separated names for the formula "
                                                                   "(default: the top-k by importance)")

@@ -316,7 +316,7 @@ class Progress:
 def explain(source: str | Path | RunData, *, kind: str | None = None, study: str | None = None,
             space_file: str | Path | None = None, cost_column: str = "cost", objective: int | None = None,
             drop_nonfinite: bool = False, ignore_columns: Sequence[str] | None = None, direction: str | None = None,
-            out_dir: str | Path | None = None, report_format: str = "md", force: bool = False,
+            budget: float | str | None = None, out_dir: str | Path | None = None, report_format: str = "md", force: bool = False,
             **options: Any) -> Explanation:
     """Read a run (see :func:`read_run`), explain it (:func:`explain_run`), and write the report
     to ``out_dir`` when given (``report_format``: ``md`` or ``html``). An existing, non-empty
@@ -330,7 +330,7 @@ def explain(source: str | Path | RunData, *, kind: str | None = None, study: str
     t0 = time.perf_counter()
     run = source if isinstance(source, RunData) else read_run(
         source, kind, study=study, space_file=space_file, cost_column=cost_column, objective=objective,
-        drop_nonfinite=drop_nonfinite, ignore_columns=ignore_columns, direction=direction)
+        drop_nonfinite=drop_nonfinite, ignore_columns=ignore_columns, direction=direction, budget=budget)
     read_s = time.perf_counter() - t0
     result = explain_run(run, **options)
     result.timings = {"read": read_s, **result.timings}

@@ -416,7 +416,8 @@ def _png(fig) -> bytes:
 def _source_line(s: dict[str, Any]) -> str:
     kind = {"smac3": "SMAC3 run", "optuna": "Optuna study", "csv": "CSV"}[s["kind"]]
     extra = f", study {s['study']}" if s.get("study") else ""
-    return f"{kind} {s['path']}{extra}: {s['n_evaluations']} evaluations used"
+    budget = f"; multi-fidelity, {s['budget']}" if s.get("budget") else ""
+    return f"{kind} {s['path']}{extra}: {s['n_evaluations']} evaluations used{budget}"
 
 
 def _objective_line(summary: dict[str, Any]) -> str:

@@ -500,14 +500,33 @@ def test_csv_column_outside_the_space(tmp_path, good_csv, capsys):
     assert "only for CSV" in run_cli(["explain", str(tmp_path), "--ignore-columns", "x"], capsys)
 
 
-def test_categorical_in_formula_is_refused(tmp_path, capsys):
+@needs_operon
+def test_categorical_enters_the_formula_as_indicators(tmp_path, capsys):
+    """An important categorical is in the formula as 0/1 indicators of its choices but the first;
+    the stored formula evaluates at choice names, and its indicator terms are the choices' effects."""
     rng = np.random.default_rng(3)
-    X = SYNTHETIC_SPACE.subspace(["x", "y"]).sample(20, rng)
-    csv = write_csv(tmp_path / "run.csv", X[:, 0], X[:, 1], true_cost(X), {"kernel": rng.choice(["a", "b"], 20)})
+    n = 60
+    X = SYNTHETIC_SPACE.subspace(["x", "y"]).sample(n, rng)
+    kernel = rng.choice(["a", "b", "c"], n)
+    effect = {"a": 0.0, "b": 0.5, "c": 1.0}
+    cost = true_cost(X) + np.array([effect[k] for k in kernel])
+    csv = write_csv(tmp_path / "run.csv", X[:, 0], X[:, 1], cost, {"kernel": kernel})
     space = tmp_path / "space.yaml"
-    space.write_text(SPACE_YAML + "kernel: {type: categorical, choices: [a, b]}\n")
-    msg = run_cli(["explain", str(csv), "--space", str(space), "--hyperparameters", "x,kernel", "--quiet"], capsys)
-    assert "categorical hyperparameter(s) kernel cannot be in a formula" in msg and "x, y" in msg
+    space.write_text(SPACE_YAML + "kernel: {type: categorical, choices: [a, b, c]}\n")
+    out = tmp_path / "report"
+    result = explain(csv, space_file=space, top_k=3, out_dir=out, progress=False, cv_folds=3, **FAST)
+    summary = json.loads((out / "summary.json").read_text())
+    symbols = [v["symbol"] for v in summary["variables"]]
+    assert "kernel_is_b" in symbols and "kernel_is_c" in symbols and "kernel" not in symbols
+    assert any("indicators" in note and "baseline" in note for note in summary["notes"])
+    free = {s.name for s in result.chosen.expression.free_symbols}
+    assert {"kernel_is_b", "kernel_is_c"} <= free, result.chosen.formula
+    at = {"x": [1.0] * 3, "y": [0.5] * 3, "kernel": ["a", "b", "c"]}
+    values = evaluate(summary, at)
+    assert values[1] - values[0] == pytest.approx(0.5, abs=0.1) and values[2] - values[0] == pytest.approx(1.0, abs=0.1)
+    assert summary["chosen"]["heldout"]["r2"] > 0.8
+    with pytest.raises(SymexpError, match="not a choice of kernel"):
+        evaluate(summary, dict(at, kernel=["a", "d", "c"]))
     space.write_text(SPACE_YAML + "kernel: {type: categorical, choices: [a, c]}\n")
     assert "kernel='b' is not one of ['a', 'c']" in run_cli(["explain", str(csv), "--space", str(space)], capsys)
 

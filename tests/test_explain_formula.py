@@ -253,6 +253,7 @@ def test_conformal_halfwidth_covers_the_stated_share():
     r = np.arange(1, 20, dtype=float)  # 19 residuals: the ceil(20 * 0.9) = 18th smallest
     assert conformal_halfwidth(r) == 18.0
     assert conformal_halfwidth(-r) == 18.0
+    assert conformal_halfwidth(np.arange(1, 11, dtype=float)) == 10.0  # ceil(11 * 0.9) = 10th of 10, not the 9th
     assert conformal_halfwidth(np.arange(1, 5, dtype=float)) is None  # too few for 90 %
     rng = np.random.default_rng(0)
     res = rng.normal(size=2000)

@@ -77,13 +77,14 @@ class Explanation:
 
     @property
     def explained_space(self) -> SearchSpace:
-        return self.run.space.subspace(self.explained)
+        """The explained hyperparameters, numerical (a categorical as its choice index)."""
+        return explained_numeric_space(self.run, self.explained)
 
     @property
     def warnings(self) -> list[str]:
         """Warnings about the chosen formula and the surrogate (:func:`quality.warnings_for`)."""
-        by_symbol = dict(zip(self.variables.formula_names, self.variables.names))
-        free = {by_symbol.get(s.name, s.name) for s in self.chosen.expression.free_symbols}
+        owners = self.variables.owners
+        free = {owners.get(s.name, s.name) for s in self.chosen.expression.free_symbols}
         cv_r2 = None if self.surrogate_cv is None else self.surrogate_cv["r2"]
         return warnings_for(self.chosen.metrics, free, self.explained, self.importance, cv_r2,
                             dict(self.run.original_names))
@@ -163,6 +164,16 @@ class Explanation:
 # steps
 # ----------------------------------------------------------------------------------------------
 
+def explained_numeric_space(run: RunData, explained: Sequence[str]) -> SearchSpace:
+    """``explained`` as a numerical space: a categorical as its choice index, an integer in
+    ``[0, k - 1]`` (the formula sees it through indicators, :class:`Variables`)."""
+    hps = []
+    for name in explained:
+        hp = run.space[name]
+        hps.append(hp if hp.is_numerical else Numerical(name, 0, len(hp.choices) - 1, integer=True))
+    return SearchSpace(tuple(hps))
+
+
 def check_select(index: Any, n: int) -> int:
     if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= int(index) < n:
         raise SymexpError(f"--select {index!r} is not a front position; the front has {n} formulas: 0..{n - 1}")
@@ -232,32 +243,17 @@ def requested_features(run: RunData, hyperparameters: Sequence[str] | str | None
         raise SymexpError("--hyperparameters is empty")
     if len(set(names)) != len(names):
         raise SymexpError(f"duplicate hyperparameters in {list(hyperparameters)}")
-    bad = [n for n in names if n in set(run.categorical)]
-    if bad:
-        raise SymexpError(
-            f"categorical hyperparameter(s) {', '.join(bad)} cannot be in a formula (a formula needs numbers); "
-            f"they are modelled by the surrogate and integrated out. Choose from the numerical ones: "
-            f"{', '.join(run.numerical) or 'none'}")
     return names
 
 
 def choose_features(run: RunData, importance: dict[str, float], requested: list[str] | None,
                     top_k: int, notes: list[str]) -> list[str]:
-    cats = set(run.categorical)
     if requested is not None:
         return list(requested)
-    numerical = [n for n in sorted(importance, key=lambda n: -importance[n]) if n not in cats]
-    if not numerical:
-        raise SymexpError("the run has no numerical hyperparameters; a formula needs at least one")
-    if top_k > len(numerical):
-        notes.append(f"top-k {top_k} > {len(numerical)} numerical hyperparameter(s): explaining all of them")
-    chosen = numerical[:top_k]
-    skipped = [n for n in sorted(importance, key=lambda n: -importance[n]) if n in cats
-               and importance[n] >= min(importance[c] for c in chosen)]
-    if skipped:
-        notes.append(f"categorical hyperparameter(s) {', '.join(skipped)} rank among the most important but cannot "
-                     f"be in a formula; they are integrated out")
-    return chosen
+    ranked = sorted(importance, key=lambda n: -importance[n])
+    if top_k > len(ranked):
+        notes.append(f"top-k {top_k} > {len(ranked)} hyperparameter(s): explaining all of them")
+    return ranked[:top_k]
 
 
 def sr_settings(settings: SRSettings | None = None, population_size: int | None = None,
@@ -436,11 +432,16 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         numeric = run.numeric_space()
         importance, method = importance_of(surrogate.mean, numeric, seed)
         timings["importance"] = time.perf_counter() - t
-        if run.categorical:
-            notes.append(f"categorical hyperparameter(s) {', '.join(run.categorical)}: modelled by the GP "
-                         f"(Hamming kernel on the choice), never in the formula (integrated out)")
-
         explained = choose_features(run, importance, requested, top_k, notes)
+        cats_out = [c for c in run.categorical if c not in explained]
+        cats_in = [c for c in run.categorical if c in explained]
+        if cats_out:
+            notes.append(f"categorical hyperparameter(s) {', '.join(cats_out)}: modelled by the GP (Hamming kernel on "
+                         f"the choice), not among the explained ones (integrated out)")
+        if cats_in:
+            notes.append("categorical hyperparameter(s) " + "; ".join(
+                f"{run.display_name(c)} in the formula as 0/1 indicators of its choices but the first "
+                f"({run.space[c].choices[0]}, the baseline)" for c in cats_in))
         others = [n for n in run.space.names if n not in explained]
         if others:
             notes.append(f"{', '.join(others)} integrated out by partial dependence over {n_background} uniform "
@@ -450,8 +451,8 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         steps("surrogate labels")
         from symexp.sampling import random_configurations
 
-        sub = run.space.subspace(explained)
-        variables = Variables.of(sub, units)
+        sub = explained_numeric_space(run, explained)
+        variables = Variables.of(sub, units, {c: run.space[c].choices for c in explained if c in set(run.categorical)})
         X_train = random_configurations(sub, n_samples, derive_seed("explain-samples", seed))
         y_train = label(run, surrogate, explained, X_train, n_background, seed)
         X_check = box_grid(sub, check_points)
@@ -502,7 +503,7 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
     if any(c.timed_out for c in candidates):
         notes.append(f"{len({(c.engine, c.seed, c.parsimony) for c in candidates if c.timed_out})} SR fit(s) "
                      f"stopped at the time limit ({base.time_limit_s:g} s)")
-    ints = [run.display_name(hp.name) for hp in sub if hp.integer]
+    ints = [run.display_name(hp.name) for hp in sub if hp.integer and hp.name not in set(run.categorical)]
     if ints:
         notes.append(f"integer hyperparameter(s) {', '.join(ints)} are continuous in the formula; read it at whole "
                      f"numbers")

@@ -44,6 +44,8 @@ from symexp.benchmarks.space import SearchSpace
 UNITS = ("log10", "raw")
 #: A log-scaled hyperparameter ``lr`` enters a log10-unit formula as the variable ``log10_lr``.
 LOG10_PREFIX = "log10_"
+#: A categorical ``kernel`` enters as indicators ``kernel_is_<choice>`` (all but the first choice).
+INDICATOR_INFIX = "_is_"
 ROUNDING_TOLERANCE = 0.002
 ROUNDING_DIGITS = (3, 4, 5, 6, 8, 12)
 
@@ -68,35 +70,56 @@ FUNCTION_MEANINGS: dict[str, str] = {
 # variables
 # ----------------------------------------------------------------------------------------------
 
+def indicator_name(name: str, choice: str) -> str:
+    """The formula variable of ``name == choice``: ``<name>_is_<choice>`` (an identifier)."""
+    import re
+
+    return f"{name}{INDICATOR_INFIX}{re.sub(r'[^0-9A-Za-z_]', '_', str(choice))}"
+
+
 @dataclass(frozen=True)
 class Variables:
-    """The explained hyperparameters as SR sees them, one formula symbol each.
+    """The explained hyperparameters as SR sees them, as formula symbols.
 
     Attributes
     ----------
     space : SearchSpace
-        The explained hyperparameters (numerical), in formula order.
+        The explained hyperparameters, in formula order, all numerical: a categorical one as its
+        choice index ``0 .. k-1`` (integer).
     log10 : tuple of bool
         Per hyperparameter: SR sees ``log10(x)`` instead of ``x``; its formula symbol is then
         ``log10_<name>`` (:data:`LOG10_PREFIX`), a variable of its own, so that no simplification
         can turn it back into a power of ``x``: a log-scaled hyperparameter appears in every
         formula in one unit only.
+    choices : tuple
+        Per hyperparameter: None, or the choices of a categorical one. A categorical enters as
+        one 0/1 indicator per choice but the first (the baseline): ``kernel_is_poly`` is 1 where
+        ``kernel = poly``; the formula's terms in it are that choice's effect.
     """
 
     space: SearchSpace
     log10: tuple[bool, ...]
+    choices: tuple[tuple[str, ...] | None, ...] = ()
 
     @classmethod
-    def of(cls, space: SearchSpace, units: str) -> Variables:
+    def of(cls, space: SearchSpace, units: str, choices: dict[str, Sequence[str]] | None = None) -> Variables:
         if units not in UNITS:
             from symexp.errors import unknown_choice
 
             raise unknown_choice("units", units, UNITS)
-        out = cls(space, tuple(bool(hp.log) and units == "log10" for hp in space))
-        clash = set(out.formula_names) & set(space.names) - {n for n, f in zip(space.names, out.log10) if not f}
-        if clash or len(set(out.formula_names)) != len(out.formula_names):
-            raise SymexpError(f"hyperparameter names clash with the log10 variables: {sorted(clash)}; use --units raw")
+        choices = choices or {}
+        out = cls(space, tuple(bool(hp.log) and units == "log10" and hp.name not in choices for hp in space),
+                  tuple(tuple(str(c) for c in choices[hp.name]) if hp.name in choices else None for hp in space))
+        names = out.formula_names
+        plain = {n for n, f, c in zip(space.names, out.log10, out.choices) if not f and c is None}
+        clash = (set(names) - plain) & set(space.names)
+        if clash or len(set(names)) != len(names):
+            raise SymexpError(f"hyperparameter names clash with the formula's derived variables: "
+                              f"{sorted(clash) or sorted(n for n in names if names.count(n) > 1)}")
         return out
+
+    def _choices(self, j: int) -> tuple[str, ...] | None:
+        return self.choices[j] if self.choices else None
 
     @property
     def names(self) -> list[str]:
@@ -105,22 +128,55 @@ class Variables:
 
     @property
     def formula_names(self) -> list[str]:
-        """The formula's variable names: ``log10_<name>`` for a log10 variable, else ``<name>``."""
-        return [LOG10_PREFIX + n if flag else n for n, flag in zip(self.space.names, self.log10)]
+        """The formula's variable names: ``log10_<name>`` for a log10 variable, ``<name>_is_<choice>``
+        per non-baseline choice of a categorical, else ``<name>``."""
+        out = []
+        for j, (n, flag) in enumerate(zip(self.space.names, self.log10)):
+            ch = self._choices(j)
+            if ch is not None:
+                out += [indicator_name(n, c) for c in ch[1:]]
+            else:
+                out.append(LOG10_PREFIX + n if flag else n)
+        return out
+
+    @property
+    def owners(self) -> dict[str, str]:
+        """Formula variable -> the hyperparameter it belongs to."""
+        out = {}
+        for j, n in enumerate(self.space.names):
+            ch = self._choices(j)
+            if ch is not None:
+                out.update({indicator_name(n, c): n for c in ch[1:]})
+            else:
+                out[LOG10_PREFIX + n if self.log10[j] else n] = n
+        return out
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """Raw configurations (m, k) -> formula inputs (m, k): log10 for the flagged columns."""
-        U = np.array(X, dtype=float, copy=True)
+        """Raw configurations (m, k) -> formula inputs (m, len(formula_names)): log10 for the
+        flagged columns, indicators for a categorical's choice index."""
+        X = np.asarray(X, dtype=float)
+        cols = []
         for j, flag in enumerate(self.log10):
-            if flag:
+            ch = self._choices(j)
+            if ch is not None:
+                idx = np.clip(np.rint(X[:, j]), 0, len(ch) - 1)
+                cols += [(idx == c).astype(float) for c in range(1, len(ch))]
+            elif flag:
                 with np.errstate(all="ignore"):
-                    U[:, j] = np.log10(U[:, j])
-        return U
+                    cols.append(np.log10(X[:, j]))
+            else:
+                cols.append(X[:, j].copy())
+        return np.column_stack(cols) if cols else np.empty((len(X), 0))
 
     def symbols(self) -> list[sp.Symbol]:
         """The formula's symbols (:attr:`formula_names`); positive / nonnegative from the box."""
         out = []
-        for hp, name, flag in zip(self.space, self.formula_names, self.log10):
+        for j, (hp, flag) in enumerate(zip(self.space, self.log10)):
+            ch = self._choices(j)
+            if ch is not None:
+                out += [sp.Symbol(indicator_name(hp.name, c), nonnegative=True) for c in ch[1:]]
+                continue
+            name = LOG10_PREFIX + hp.name if flag else hp.name
             lo = math.log10(hp.lower) if flag else hp.lower
             if lo > 0:
                 out.append(sp.Symbol(name, positive=True))
@@ -135,10 +191,19 @@ class Variables:
         return predict(expr, self.formula_names, self.transform(X))
 
     def describe(self) -> list[dict[str, Any]]:
-        """One entry per variable: symbol, hyperparameter, how it enters, its range (report, JSON)."""
+        """One entry per formula variable: symbol, hyperparameter, how it enters, its range."""
         out = []
-        for hp, sym, flag in zip(self.space, self.formula_names, self.log10):
-            entry = {"symbol": sym, "name": hp.name, "enters_as": f"log10({hp.name})" if flag else hp.name,
+        for j, (hp, flag) in enumerate(zip(self.space, self.log10)):
+            ch = self._choices(j)
+            if ch is not None:
+                for c in ch[1:]:
+                    out.append({"symbol": indicator_name(hp.name, c), "name": hp.name,
+                                "enters_as": f"1 if {hp.name} = {c} else 0 (baseline {ch[0]})", "log10": False,
+                                "lower": 0, "upper": 1, "log_scaled": False, "integer": True,
+                                "categorical": True, "choices": list(ch), "choice": c})
+                continue
+            entry = {"symbol": LOG10_PREFIX + hp.name if flag else hp.name, "name": hp.name,
+                     "enters_as": f"log10({hp.name})" if flag else hp.name,
                      "log10": bool(flag), "lower": hp.lower, "upper": hp.upper, "log_scaled": bool(hp.log),
                      "integer": bool(hp.integer)}
             if flag:
@@ -151,12 +216,21 @@ class Variables:
         """The variables of a stored ``summary.json`` (its ``variables`` entries)."""
         from symexp.benchmarks.space import Numerical
 
-        hps, flags = [], []
+        hps, flags, choices, seen = [], [], [], set()
         for v in summary["variables"]:
+            if v["name"] in seen:
+                continue
+            seen.add(v["name"])
+            if v.get("categorical"):
+                hps.append(Numerical(v["name"], 0, len(v["choices"]) - 1, integer=True))
+                flags.append(False)
+                choices.append(tuple(v["choices"]))
+                continue
             hps.append(Numerical(v["name"], float(v["lower"]), float(v["upper"]), log=bool(v["log_scaled"]),
                                  integer=bool(v["integer"])))
             flags.append(bool(v["log10"]))
-        return cls(SearchSpace(tuple(hps)), tuple(flags))
+            choices.append(None)
+        return cls(SearchSpace(tuple(hps)), tuple(flags), tuple(choices))
 
 
 def write_back(expr_z: sp.Expr, variables: Variables, mean: float, std: float) -> sp.Expr:
@@ -367,8 +441,10 @@ def evaluate(summary: dict[str, Any], configs: Any, position: int | None = None)
         The parsed ``summary.json`` of ``symexp explain``.
     configs : mapping or array
         Raw hyperparameter values (the run's own units, e.g. ``lr = 1e-3``, not ``log10_lr``):
-        a mapping from each explained hyperparameter's name to values (extra keys are ignored),
-        or an array (m, k) with the explained hyperparameters in ``summary["explained"]`` order.
+        a mapping from each explained hyperparameter's name to values (extra keys are ignored;
+        a categorical's values are its choices, e.g. ``"poly"``), or an array (m, k) with the
+        explained hyperparameters in ``summary["explained"]`` order (a categorical as its choice
+        index).
     position : int, optional
         Front position; default: the chosen formula (``summary["chosen"]``).
 
@@ -385,7 +461,17 @@ def evaluate(summary: dict[str, Any], configs: Any, position: int | None = None)
         missing = [n for n in variables.names if n not in configs]
         if missing:
             raise SymexpError(f"configs lack the explained hyperparameter(s) {', '.join(missing)}")
-        X = np.column_stack([np.asarray(configs[n], dtype=float).reshape(-1) for n in variables.names])
+        cols = []
+        for j, n in enumerate(variables.names):
+            ch = variables._choices(j)
+            values = np.asarray(configs[n], dtype=object if ch is not None else float).reshape(-1)
+            if ch is not None:  # a categorical: its choices (or their indices)
+                bad = [v for v in values if str(v) not in ch and not isinstance(v, int | np.integer)]
+                if bad:
+                    raise SymexpError(f"{n}={bad[0]!r} is not a choice of {n}: {', '.join(ch)}")
+                values = np.array([ch.index(str(v)) if str(v) in ch else int(v) for v in values], dtype=float)
+            cols.append(values.astype(float))
+        X = np.column_stack(cols)
     else:
         X = np.atleast_2d(np.asarray(configs, dtype=float))
         if X.shape[1] != len(variables.names):

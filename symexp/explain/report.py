@@ -147,18 +147,19 @@ def landscape_data(result: Explanation) -> dict[str, Any]:
     run = result.run
     pair = result.explained[:2]
     rest = result.explained[2:]
-    axes = [box_axis(run.space[n], LANDSCAPE_POINTS) for n in pair]
+    sub = result.explained_space
+    axes = [box_axis(sub[n], LANDSCAPE_POINTS) for n in pair]
     grid = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(pair), -1).T
     surrogate = label(run, result.surrogate, pair, grid, result.n_background, result.seed)
     background = None
     if rest:
         rng = np.random.default_rng(derive_seed("explain-landscape", result.seed))
         background = {"names": rest,
-                      "values": run.space.subspace(rest).sample(LANDSCAPE_BACKGROUND, rng).tolist()}
+                      "values": sub.subspace(rest).sample(LANDSCAPE_BACKGROUND, rng).tolist()}
     cols = [run.space.names.index(n) for n in pair]
     pd1 = []
     for name in result.explained:
-        axis = box_axis(run.space[name], PD_POINTS)
+        axis = box_axis(sub[name], PD_POINTS)
         pd1.append({"name": name, "axis": axis.tolist(),
                     "surrogate": label(run, result.surrogate, [name], axis.reshape(-1, 1), result.n_background,
                                        result.seed).tolist(),
@@ -342,6 +343,9 @@ def pd_figure(summary: dict[str, Any], data: dict[str, Any]):
         ax.set_ylim(lo - 0.02 * (hi - lo), hi)
         ax.set_xlabel(_axis_label(summary, name))
         ax.set_ylabel(objective_label(summary))
+        choices = next((v["choices"] for v in summary["variables"] if v["name"] == name and v.get("categorical")), None)
+        if choices:
+            ax.set_xticks(range(len(choices)), choices)
         if _is_log(summary, name):
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())

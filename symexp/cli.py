@@ -140,8 +140,14 @@ coefficient and seed: 2.4 times slower and far less accurate on the benchmark (R
 0.52 of its std against 0.06); both puts all candidates on one front at the time of both. See
 bench/bench_explain.py and docs/measurements.md for the measurements.
 
-units: log-scaled hyperparameters enter formulas as log10(x) (base-10 logarithm); log is the
-natural logarithm. The report starts with warnings when the formula or the surrogate is poor.
+units: a log-scaled hyperparameter lr enters formulas only as the variable log10_lr = log10(lr)
+(--units raw: raw units); a categorical as 0/1 indicators kernel_is_<choice>; log is the natural
+logarithm. symexp.explain.evaluate(summary, configs) re-evaluates a stored formula at raw values.
+
+quality: the headline is the chosen formula's held-out R^2 (cross-validation: surrogate and
+constants refitted per fold) with a 90 % split-conformal interval; the default formula is the knee
+of the front on held-out error. Warnings open the report; both report.md and a self-contained
+report.html are written.
 """
 
 

@@ -283,7 +283,8 @@ def test_explain_gplearn_on_a_narrow_band_is_not_a_constant(tmp_path):
 def test_defaults_recover_a_known_truth(tmp_path):
     """The issue's done-when case with the defaults: a CSV of 80 random-search evaluations whose
     cost is a known function of a log-scaled learning rate and an integer depth, plus an
-    irrelevant third hyperparameter. Recovered to RMSE < 10 % of the truth's std."""
+    irrelevant third hyperparameter. The knee of the front is the truth's form, within 5 % of the
+    truth's std."""
     if operon_status() is not None:
         pytest.skip(str(operon_status()))
     rng = np.random.default_rng(0)
@@ -305,7 +306,10 @@ def test_defaults_recover_a_known_truth(tmp_path):
     cols = [["lr", "depth"].index(n) for n in result.explained]
     pred = result.predict(result.chosen, test[:, cols])
     rmse = np.sqrt(np.mean((pred - t) ** 2))
-    assert rmse < 0.03 * np.std(t), result.chosen.formula  # the knee of the front, within 3 % of the truth's std
+    # the knee finds the truth's form: as close to the truth as the best formula on the front; what is
+    # left is the GP surrogate's error (bench_explain's lr_depth run, the issue's CSV: 0.024 of the std)
+    best = min(np.sqrt(np.mean((result.predict(c, test[:, cols]) - t) ** 2)) for c in result.front)
+    assert rmse < 0.05 * np.std(t) and rmse <= 1.25 * best, result.chosen.formula
     assert result.rule_name == "knee" and result.warnings == []
     r2_truth = 1 - rmse**2 / np.var(t)
     assert abs(result.chosen.metrics["heldout"]["r2"] - r2_truth) < 0.15  # the headline is honest

@@ -40,7 +40,6 @@ from typing import Any
 
 import numpy as np
 
-from symexp.symbolic.elbow import elbow_point
 from symexp.symbolic import SRSettings, formula_predict, make_regressor, rmse
 
 
@@ -200,11 +199,3 @@ def knee_index(complexity: Sequence[float], heldout_rmse: Sequence[float | None]
         if nxt is None:
             return current
         current = nxt
-
-
-def elbow_index(front: Sequence[Candidate]) -> int:
-    """Position in ``front`` chosen by the elbow rule walked from the simplest formula."""
-    if not front:
-        raise ValueError("empty front")
-    pseudo_parsimony = [-float(i) for i in range(len(front))]  # simplest = highest "parsimony"
-    return elbow_point(pseudo_parsimony, [c.rmse for c in front], [c.complexity for c in front])

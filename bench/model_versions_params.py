@@ -55,6 +55,22 @@ def xgb_effective(n_classes: int) -> dict:
     return out
 
 
+def xgb_library_defaults() -> dict:
+    """What the library itself resolves tree_method and base_score to when they are left unset
+    (the case of HPOBench's ``init_model``): fit on 700 x 14 random rows, 2 rounds."""
+    import xgboost as xgb  # noqa: PLC0415
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(700, N_FEATURES))
+    y = np.arange(700) % 2
+    kwargs = {"use_label_encoder": False} if xgb.__version__.startswith("1.") else {}
+    est = xgb.XGBClassifier(n_estimators=2, n_jobs=1, verbosity=0, **kwargs).fit(X, y)
+    learner = json.loads(est.get_booster().save_config())["learner"]
+    return {"gbtree_train_param": learner["gradient_booster"]["gbtree_train_param"],
+            "base_score": learner["learner_model_param"]["base_score"],
+            "boost_from_average": learner["learner_model_param"].get("boost_from_average")}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="results/model_defaults")
@@ -73,6 +89,7 @@ def main() -> None:
             name = model if model != "xgb" else f"xgb_{n_classes}class"
             result["get_params"][name] = {k: repr(v) for k, v in sorted(est.get_params().items())}
     result["xgb_effective"] = {f"{n}class": xgb_effective(n) for n in (2, 4)}
+    result["xgb_library_defaults_unset"] = xgb_library_defaults()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"params_sklearn-{sklearn.__version__}_xgboost-{xgboost.__version__}.json"

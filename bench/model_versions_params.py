@@ -48,7 +48,9 @@ def xgb_effective(n_classes: int) -> dict:
     out = {"learner_train_param": learner.get("learner_train_param", {}),
            "learner_model_param": learner.get("learner_model_param", {}),
            "objective": learner.get("objective", {}),
-           "gbtree_train_param": gb.get("gbtree_train_param", {})}
+           "gbtree_train_param": gb.get("gbtree_train_param", {}),
+           # xgboost >= 2 keeps the tree parameters here, 1.3.1 under each updater
+           "tree_train_param": gb.get("tree_train_param", {})}
     for name, up in (gb.get("updater") or {}).items() if isinstance(gb.get("updater"), dict) else \
             ((u.get("name"), u) for u in gb.get("updater", [])):
         out[f"updater:{name}"] = up

@@ -13,8 +13,9 @@ each entry written with the source line it comes from:
 * Library defaults of the paper's versions: xgboost 1.3.1 (pinned in the authors'
   ``environment.yml`` and in HPOBench's ``extra_requirements/ml_mfbb.json``); scikit-learn is not
   pinned by the authors (HPOBench's ``scikit-learn==0.24.2`` is in the ``ml_mfbb`` extra, which
-  their README does not install), so the mid-2023 release, 1.2.2, is the reference (its
-  ``__init__`` signatures of these four classes are those of 1.3.0). Line numbers are of the
+  their README does not install). HPOBench's LR passes ``loss="log"``, which scikit-learn 1.3.0
+  rejects (``_stochastic_gradient.py`` of 1.2.2, l. 161: "TODO(1.3): remove "log""), so the paper
+  ran at most 1.2.x: 1.2.2 (2023-03) is the reference. Line numbers are of the
   installed packages' sources (``bench/model_versions_params.py`` dumps both versions' params
   into ``results/model_defaults/``).
 * Where today's default (scikit-learn 1.9.1, xgboost 3.2.0) differs from the paper's and the
@@ -222,6 +223,22 @@ REMOVED = {
 }
 
 
+# The tree parameters xgboost 1.3.1's exact updater trained with for CONFIGS["xgb"] (the ``None``
+# entries of get_params() resolved by the C++ core), from ``save_config()`` after a fit:
+# results/model_defaults/params_sklearn-1.2.2_xgboost-1.3.1.json, xgb_effective.*.
+# updater:grow_colmaker.train_param (bench/model_versions_params.py).
+XGB_CORE_1_3_1 = {
+    "alpha": "0", "reg_alpha": "0", "lambda": "2", "reg_lambda": "2", "gamma": "0", "min_split_loss": "0",
+    "eta": "0.0500000007", "learning_rate": "0.0500000007", "max_depth": "4", "max_leaves": "0",
+    "min_child_weight": "1", "max_delta_step": "0", "subsample": "1", "sampling_method": "uniform",
+    "colsample_bytree": "0.699999988", "colsample_bylevel": "1", "colsample_bynode": "1",
+    "grow_policy": "depthwise", "max_bin": "256", "sparse_threshold": "0.20000000000000001",
+    "refresh_leaf": "1", "interaction_constraints": "", "monotone_constraints": "()",
+}
+# Core tree parameters 1.3.1 did not have: categorical splits only (no categorical features here).
+XGB_CORE_NEW = {"max_cat_threshold": "64", "max_cat_to_onehot": "4"}
+
+
 def config_params(model: str) -> dict:
     """The configuration as the estimator receives it (HPOBench passes **config; rf and nn transform it)."""
     c = CONFIGS[model]
@@ -297,3 +314,4 @@ def test_xgb_core_trains_like_1_3_1(n_classes):
     assert cfg["learner_train_param"]["objective"] == ("binary:logistic" if n_classes == 2 else "multi:softmax")
     assert cfg["learner_train_param"]["multi_strategy"] == "one_output_per_tree"
     assert est.get_booster().num_boosted_rounds() == 2
+    assert gb["tree_train_param"] == {**XGB_CORE_1_3_1, **XGB_CORE_NEW}

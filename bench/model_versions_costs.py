@@ -6,7 +6,10 @@ This script evaluates every ``--every``-th point of a model's Table 1 test grid 
 evaluation seed (grid size and seeds from the ``table1`` preset), once with this interpreter and
 once with ``--old-python`` (a throwaway venv with the old libraries and ``pip install --no-deps
 -e .`` of this checkout), and compares fit by fit and grid point by grid point. Nothing is cached:
-every cost is trained afresh in both venvs.
+every cost is trained afresh in both venvs. Both venvs evaluate the *same* configurations (the
+new venv's grid, passed to the old one bit for bit); ``--own-grid`` lets the old venv compute its
+grid itself, which differs in the last bit at many points (numpy 1.26 vs 2.x) and so redraws
+those points' bootstrap samples: that run measures the seed noise, not the libraries.
 
     python bench/model_versions_costs.py --model xgb --dataset australian --every 3 \
         --old-python /tmp/oldvenv/bin/python [--out results/model_defaults]
@@ -43,13 +46,18 @@ def worker(args: argparse.Namespace) -> None:
 
     bench = make_benchmark(args.model, args.dataset)
     X = bench.space.test_grid(args.points_per_dim)[:: args.every]
-    configs = bench.space.from_array(X)
+    own = bench.space.from_array(X)
+    # --configs: the other venv's grid points, bit for bit. A grid computed here can differ from it
+    # in the last bit (numpy's exp/log differ between 1.26 and 2.x), and the per-evaluation seed
+    # (the bootstrap rows) hashes the configuration: a 1-ulp change redraws the bootstrap sample.
+    configs = json.loads(Path(args.configs).read_text()) if args.configs else own
     seeds = [int(s) for s in args.eval_seeds.split(",")]
     pc = [c for c in configs for _ in seeds]
     ps = [s for _ in configs for s in seeds]
     costs = np.asarray(bench.evaluate_many(pc, ps, n_jobs=1, on_error="nan"), dtype=float).reshape(len(configs), len(seeds))
     out = {"sklearn": sklearn.__version__, "xgboost": xgboost.__version__, "numpy": np.__version__,
            "benchmark": bench.key, "configs": configs, "eval_seeds": seeds,
+           "own_grid_points_differing": sum(a != b for a, b in zip(own, configs)),
            "costs": [[None if not np.isfinite(v) else float(v) for v in row] for row in costs]}
     Path(args.worker).write_text(json.dumps(out))
 
@@ -82,6 +90,9 @@ def main() -> None:
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--points-per-dim", type=int, help=argparse.SUPPRESS)
     p.add_argument("--eval-seeds", help=argparse.SUPPRESS)
+    p.add_argument("--configs", help=argparse.SUPPRESS)
+    p.add_argument("--own-grid", action="store_true",
+                   help="let the old venv compute its own grid (differs in the last bit: see the docstring)")
     args = p.parse_args()
     if args.worker:
         worker(args)
@@ -99,15 +110,20 @@ def main() -> None:
             cmd = [py, __file__, "--model", args.model, "--dataset", args.dataset, "--every", str(args.every),
                    "--worker", str(path), "--points-per-dim", str(ts["points_per_dim"]),
                    "--eval-seeds", ",".join(map(str, ts["eval_seeds"]))]
-            subprocess.run(cmd, check=True, env={**os.environ, "SYMEXP_CACHE": ""})
+            if label == "old" and not args.own_grid:
+                cfg_path = Path(tmp) / "configs.json"
+                cfg_path.write_text(json.dumps(runs["new"]["configs"]))
+                cmd += ["--configs", str(cfg_path)]
+            subprocess.run(cmd, check=True)
             runs[label] = json.loads(path.read_text())
-    result = {"model": args.model, "dataset": args.dataset, "every": args.every,
+    result = {"model": args.model, "dataset": args.dataset, "every": args.every, "own_grid": args.own_grid,
+              "old_grid_points_differing_in_last_bit": runs["old"]["own_grid_points_differing"],
               "versions": {k: {n: v[n] for n in ("sklearn", "xgboost", "numpy")} for k, v in runs.items()},
               "benchmark": runs["new"]["benchmark"], **compare(runs["new"], runs["old"]),
               "costs": {k: v["costs"] for k, v in runs.items()}}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    target = out / f"versions_{args.model}_{args.dataset}.json"
+    target = out / f"versions_{'owngrid_' if args.own_grid else ''}{args.model}_{args.dataset}.json"
     tmpf = target.with_suffix(".tmp")
     tmpf.write_text(json.dumps(result, indent=1) + "\n")
     tmpf.replace(target)

@@ -40,17 +40,19 @@ bug; the traceback is in the report and the other builders still run).
 
 from __future__ import annotations
 
+import re
 import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import formulas, landscapes, parsimony, pdp_figures, sample_size, table1
+from analysis import damaged, formulas, landscapes, parsimony, pdp_figures, sample_size, table1
 from analysis.cli import add_cache_arg, make_parser, run_cli
 from analysis.names import dataset_name, model_name
 from analysis.output import Report, write_text
 from analysis.views import DEFAULT_CACHE, check_experiment, check_store, load_ok, view_setting, ViewRef
+from symexp.textsafe import terminal
 
 BUILDERS = ("table1", "sample_size", "parsimony", "formulas", "landscapes", "pdp_formulas", "pdp_figures",
             "figure1")
@@ -236,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="build what applies to this experiment's records (its own n and parsimony) into "
                         "<out>/experiments/<name>/ instead of the paper's setting")
     args = p.parse_args(argv)
+    damaged.clear()  # this build's damaged records only
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in BUILDERS]
     if unknown:
@@ -249,12 +252,15 @@ def main(argv: list[str] | None = None) -> int:
         write_text(out / "README.md", setting_readme(setting, store))
     reports, failed = build_all(store, out, only or None, trees=not args.no_trees, cache=args.cache, setting=setting,
                                 include_timed_out=args.include_timed_out, overrides=tuple(args.overrides))
-    full = "\n\n".join(r.text(max_missing=10**9) for r in reports)
-    head = f"store: {store.resolve()}\ncache: {args.cache.resolve()}\nout: {out.resolve()}\n"
+    extra = [damaged.report()] if damaged.seen() else []  # never dropped silently: counted and named
+    full = "\n\n".join(r.text(max_missing=10**9) for r in [*reports, *extra])
+    head = f"store: {terminal(store.resolve())}\ncache: {terminal(args.cache.resolve())}\nout: {terminal(out.resolve())}\n"
     if setting is not None:
         head += f"setting: {setting.label}\n"
-    report_path = write_text(out / "build_report.md", f"# Analysis build report\n\n{head}\n```\n{full}\n```\n")
-    short = "\n".join(r.text(max_missing=5) for r in reports)
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", full + head)), default=0))  # never closed early
+    report_path = write_text(out / "build_report.md",
+                             f"# Analysis build report\n\n{head}\n{fence}\n{full}\n{fence}\n")
+    short = "\n".join(r.text(max_missing=5) for r in [*reports, *extra])
     built = [r.name for r in reports if r.built]
     missing = [r.name for r in reports if not r.built]
     print(short)

@@ -46,6 +46,13 @@ def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = No
     except SymexpError as exc:
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return 2
+    except (OSError, UnicodeDecodeError) as exc:  # a full disk, a read-only or vanished output directory
+        from symexp.envfail import environment_error
+
+        if (line := environment_error(exc)) is None:
+            raise
+        sys.stderr.write(f"{prog}: error: {line}\n")
+        return 2
 
 
 def add_cache_arg(p: argparse.ArgumentParser) -> None:

@@ -39,7 +39,8 @@ from analysis.cli import make_parser, run_cli
 from analysis.figures import save_figure, set_style
 from analysis.names import DATASET_ORDER, MODEL_HPS, MODEL_ORDER, dataset_name, method_label, model_name, order_keys
 from analysis.output import fmt, latex_escape, markdown_table, Report, write_csv, write_text
-from analysis.views import check_experiment, check_store, load_ok, the_one, view_setting, ViewRef, select_records
+from symexp.textsafe import latex_math_ok, markdown, md_code, safe_component
+from analysis.views import check_experiment, check_store, load_ok, the_one, view_setting, ViewRef, select_records, readable_formula_of
 from symexp.store.records import SR_METHODS
 from symexp.errors import SymexpError
 
@@ -219,6 +220,7 @@ def formulas_table(sel: pd.DataFrame) -> pd.DataFrame:
                 runs = sd[sd["method"] == method]
                 r = median_run(runs)
                 hps = r["hyperparameters"] if isinstance(r["hyperparameters"], list | tuple) else MODEL_HPS.get(model, ())
+                readable = readable_formula_of(str(r["formula"]), model, dataset, str(r["protocol"]), list(hps))
                 rows.append({
                     "model": model_name(model), "hyperparameters": ", ".join(hps), "dataset": dataset_name(dataset),
                     "method": method, "n_runs": len(runs), "sampling_seed": r["sampling_seed"],
@@ -227,15 +229,23 @@ def formulas_table(sel: pd.DataFrame) -> pd.DataFrame:
                     "complexity": r["complexity"] if pd.notna(r["complexity"]) else np.nan,
                     "formula": str(r["formula"]),
                     "formula_latex": r["formula_latex"] if isinstance(r["formula_latex"], str) else "",
+                    "readable_formula": readable.text if readable else str(r["formula"]),
+                    "guards_acting": " | ".join(readable.footnotes) if readable else "",
                     "model_key": model, "dataset_key": dataset, "_hps": list(hps),
+                    "_readable": readable,
                 })
     cols = ["model", "hyperparameters", "dataset", "method", "n_runs", "sampling_seed", "sr_seed", "n_samples",
-            "parsimony", "test_rmse", "complexity", "formula", "formula_latex", "model_key", "dataset_key", "_hps"]
+            "parsimony", "test_rmse", "complexity", "formula", "formula_latex", "readable_formula", "guards_acting",
+            "model_key", "dataset_key", "_hps", "_readable"]
     return pd.DataFrame(rows, columns=cols)
 
 
 def _latex_formula(row: pd.Series) -> str:
-    if row["formula_latex"]:
+    if row.get("_readable") is not None:  # built here from the parsed formula, not text from the record
+        import sympy
+
+        return f"${sympy.latex(row['_readable'].expression)}$"
+    if row["formula_latex"] and latex_math_ok(row["formula_latex"]):  # whitelisted LaTeX only
         return f"${row['formula_latex']}$"
     try:
         import sympy
@@ -248,22 +258,46 @@ def _latex_formula(row: pd.Series) -> str:
 def to_markdown(t: pd.DataFrame, title: str) -> str:
     head = ["Model", "Hyperparameters", "Dataset", "Method", "Runs", "Median run (seed/SR seed)", "RMSE",
             "Operations", "Formula"]
-    rows = [[r["model"], r["hyperparameters"], r["dataset"], method_label(r["method"]), str(r["n_runs"]),
-             f"{r['sampling_seed']}/{'–' if pd.isna(r['sr_seed']) else int(r['sr_seed'])}", fmt(r["test_rmse"], 4),
-             fmt(r["complexity"], 0), f"`{r['formula']}`"] for _, r in t.iterrows()]
-    return (f"# {title}\n\nFormula of the median-RMSE run among each cell's SR runs.\n\n"
+    notes: list[str] = []
+    rows = []
+    for _, r in t.iterrows():
+        marks = ""
+        for note in (r["_readable"].footnotes if r.get("_readable") is not None else []):
+            notes.append(note)
+            marks += f" [{len(notes)}]"
+        rows.append([markdown(r["model"]), markdown(r["hyperparameters"]), markdown(r["dataset"]),
+                     method_label(r["method"]), str(r["n_runs"]),
+                     f"{r['sampling_seed']}/{'–' if pd.isna(r['sr_seed']) else int(r['sr_seed'])}",
+                     fmt(r["test_rmse"], 4), fmt(r["complexity"], 0), md_code(r["readable_formula"]) + marks])
+    text = (f"# {title}\n\nFormula of the median-RMSE run among each cell's SR runs, as the paper prints it: "
+            "gplearn's protection guards (the capped `exp`, `Abs` under `sqrt`/`log`, `div` near 0) are left out "
+            "where they never act on the search space (decided on a dense grid over it) and kept, with a "
+            "note, where they do; `formulas.csv` has the stored formula.\n\n"
             + markdown_table(head, rows, ["l"] * 5 + ["l", "r", "r", "l"]) + "\n")
+    if notes:
+        text += "\nGuards that act on part of the search space:\n\n" + "".join(
+            f"{i}. {note}\n" for i, note in enumerate(notes, 1))
+    return text
 
 
 def to_latex(t: pd.DataFrame, caption: str) -> str:
     lines = [r"% Requires \usepackage{booktabs}", r"\begin{table}[t]", r"\centering", r"\small",
              r"\begin{tabular}{llllrrl}", r"\toprule",
              r"Model & Dataset & Method & Runs & RMSE & Ops & Formula \\", r"\midrule"]
+    notes: list[str] = []
     for _, r in t.iterrows():
+        marks = ""
+        for note in (r["_readable"].footnotes if r.get("_readable") is not None else []):
+            notes.append(note)
+            marks += f"$^{{{len(notes)}}}$"
         lines.append(" & ".join([latex_escape(r["model"]), latex_escape(r["dataset"]),
                                  latex_escape(method_label(r["method"])), str(r["n_runs"]), fmt(r["test_rmse"], 4),
-                                 fmt(r["complexity"], 0), _latex_formula(r)]) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", r"\label{tab:formulas}", r"\end{table}"]
+                                 fmt(r["complexity"], 0), _latex_formula(r) + marks]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if notes:
+        lines += [r"\par\footnotesize Guards of protected operations that act on part of the search space:"]
+        lines += [rf"$^{{{i}}}$ {latex_escape(note)}\par" for i, note in enumerate(notes, 1)]
+    lines += [ rf"\caption{{{caption}}}", r"\label{tab:formulas}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 
@@ -300,7 +334,7 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods:
         t = formulas_table(sel[sel["protocol"] == protocol])
         d = out / subdir / protocol
         title = f"Formulas (experiment {experiment}, protocol {protocol})"
-        rep.add(write_csv(d / "formulas.csv", t.drop(columns="_hps")), write_text(d / "formulas.md", to_markdown(t, title)),
+        rep.add(write_csv(d / "formulas.csv", t.drop(columns=["_hps", "_readable"])), write_text(d / "formulas.md", to_markdown(t, title)),
                 write_text(d / "formulas.tex", to_latex(t, latex_escape(title))))
         n_trees = 0
         if trees:
@@ -310,7 +344,8 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, methods:
                 except SymexpError as exc:
                     rep.missing.append(f"[{protocol}] tree {r['model']} / {r['dataset']}: {exc}")
                     continue
-                rep.add(draw_tree(expr, d / "trees" / f"{r['method']}_{r['model_key']}_{r['dataset_key']}",
+                stem = safe_component(f"{r['method']}_{r['model_key']}_{r['dataset_key']}")
+                rep.add(draw_tree(expr, d / "trees" / stem,
                                   title=f"{r['model']}, {r['dataset']} ({method_label(r['method'])}): "
                                         f"RMSE {r['test_rmse']:.4f}, {count_ops(expr)} operations"))
                 n_trees += 1

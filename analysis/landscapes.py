@@ -4,7 +4,7 @@ Usage::
 
     python -m analysis.landscapes [--store results/store] [--cache results/cache] [--out results/analysis]
                                   [--experiment table1] [--seed S|all] [--n N|all]
-                                  [--parsimony P] [--resolution 0] [KEY=VALUE ...]
+                                  [--parsimony P] [--resolution 100] [KEY=VALUE ...]
 
 For every (model, dataset, protocol) in the experiment's ok records, at one sampling seed
 (``--seed``; default: the smallest seed of that cell) and one sample size (``--n``; default: the
@@ -25,9 +25,12 @@ largest n of that cell), one figure with five panels on the hyperparameter plane
 Axes are logarithmic for log hyperparameters, all panels share one colour scale (the range of
 ground truth and GP, widened by at most a quarter of that range for SR predictions outside it;
 values beyond are clipped, which the colour bar's arrows show). One hyperparameter gives line
-plots instead of heat maps; more than two are listed as missing. By default every panel is drawn
-on the test grid; ``--resolution R`` draws the GP and SR panels on an R x R grid instead
-(titles keep the test-grid RMSE).
+plots instead of heat maps; more than two are listed as missing. The ground truth is drawn on the
+test grid it is measured on; the GP and SR panels, which are functions, on a fine grid of
+``FINE_GRID`` points per axis (``--resolution R`` for another, ``--resolution 0`` for the test
+grid); titles keep the test-grid RMSE. Formulas are shown as the paper prints them
+(:func:`symexp.symbolic.display.readable_formula`: protection guards left out where they never act
+on the space, a footnote where they do).
 
 Which cache files: the benchmark key's digest depends on settings the records do not carry
 (e.g. the data source), and the file names on the test-set and BO settings, so candidates are
@@ -61,11 +64,13 @@ from analysis.figures import save_figure, set_style
 from analysis.names import DATASET_ORDER, MODEL_ORDER, dataset_name, method_label, model_name, order_keys
 from analysis.output import fmt, markdown_table, Report, write_csv, write_text
 from analysis.views import (
-    check_experiment, check_store, is_close, load_ok, search_space, the_one, view_setting, ViewRef,
+    check_experiment, check_store, is_close, load_ok, readable_formula_of, search_space, the_one, view_setting,
+    ViewRef,
 )
 from symexp.store.records import SR_METHODS
 from analysis.formulas import median_run
 from symexp.errors import SymexpError
+from symexp.textsafe import markdown, md_code, safe_component
 from symexp.benchmarks.testset import slug, test_set_files
 from symexp.pipeline.training import bo_run_files
 from symexp.symbolic.convert import formula_predict, rmse
@@ -104,6 +109,7 @@ class Panel:
     rmse: float | None = None            # shown in the title (record's for SR, recomputed for GP)
     rmse_recomputed: float | None = None  # against the test grid, from what is drawn
     formula: str | None = None
+    readable: Any = None                  # symexp.symbolic.display.ReadableFormula of ``formula``
     complexity: float | None = None
     n_runs: int = 0
     sr_seed: Any = None
@@ -139,7 +145,7 @@ class Landscape:
 
     @property
     def stem(self) -> str:
-        return f"landscape_{self.model}_{self.dataset}_seed{self.seed}_n{self.n}"
+        return safe_component(f"landscape_{self.model}_{self.dataset}_seed{self.seed}_n{self.n}")
 
 
 def _bench_prefix(model: str, dataset: str, protocol: str) -> str:
@@ -289,8 +295,12 @@ def select_sr(sub: pd.DataFrame, method: str, parsimony: float | None) -> pd.Dat
     return runs
 
 
+#: Points per axis of the grid the GP and SR panels are drawn on (functions, not test-grid blocks).
+FINE_GRID = 100
+
+
 def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, protocol: str, seed: int, n: int,
-                   parsimony: float | None = None, resolution: int = 0,
+                   parsimony: float | None = None, resolution: int = FINE_GRID,
                    experiment: str = "") -> Landscape:
     """Everything one landscape figure shows, as arrays (``cell``: ok records of model/dataset/protocol)."""
     from symexp.sampling import bo_training_set, gp_for, gp_labels, random_configurations
@@ -381,6 +391,7 @@ def landscape_data(cell: pd.DataFrame, cache: Path, model: str, dataset: str, pr
     for m, rec in sr_records.items():
         p = panels[m]
         p.formula, p.rmse = str(rec["formula"]), float(rec["test_rmse"])
+        p.readable = readable_formula_of(p.formula, model, dataset, protocol, names)
         p.complexity = float(rec["complexity"]) if pd.notna(rec["complexity"]) else None
         p.sr_seed = rec["sr_seed"]
         try:
@@ -591,7 +602,10 @@ def plot_landscape(ls: Landscape, base: Path, subtitle: str = "") -> list[Path]:
     for m in SR_METHODS:
         p = ls.panels[m]
         lines.append(f"{method_label(m)}:")
-        lines.append(short_formula(p.formula) if p.formula else "  (missing)")
+        lines.append(short_formula(p.readable.text if p.readable is not None else p.formula) if p.formula
+                     else "  (missing)")
+        if p.readable is not None and p.readable.footnotes:
+            lines.append(f"  ({len(p.readable.footnotes)} protection guard(s) act on part of the space)")
     info.text(0.0, 1.0, "\n".join(lines), ha="left", va="top", fontsize=8.5, transform=info.transAxes)
     if mappable is not None:  # the shared colour bar sits under the text
         cax = info.inset_axes([0.0, 0.06, 1.0, 0.07])
@@ -629,6 +643,11 @@ def summary_rows(ls: Landscape, figure: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _shown(p: Panel) -> str:
+    """The formula as displayed (guards that never act on the space left out)."""
+    return p.readable.text if p.readable is not None else (p.formula or "")
+
+
 def summary_markdown(entries: list[tuple[Landscape, str]], title: str, subtitle: str) -> str:
     lines = [f"# {title}", ""]
     if subtitle:
@@ -637,22 +656,25 @@ def summary_markdown(entries: list[tuple[Landscape, str]], title: str, subtitle:
               "truth on the test grid (SR formulas are stored rounded to 3 decimals, so the two may differ a little).",
               ""]
     for ls, fig in entries:
-        lines += [f"## {model_name(ls.model)} / {dataset_name(ls.dataset)}, seed {ls.seed}, n = {ls.n}", "",
+        lines += [f"## {markdown(model_name(ls.model))} / {markdown(dataset_name(ls.dataset))}, seed {ls.seed}, "
+                  f"n = {ls.n}", "",
                   f"Figure: `{fig}`", "",
                   f"- test set: `{ls.test.path}`" if ls.test else "- test set: missing",
                   f"- BO run: `{ls.bo_run_path}`" if ls.bo_run_path else "- BO run: missing", ""]
         rows = [[p.label, "ok" if p.ok else "missing", fmt(p.rmse, 4), fmt(p.rmse_recomputed, 4),
-                 str(p.n_runs or ""), f"`{p.formula}`" if p.formula else "", p.points_label,
-                 p.missing or "; ".join(p.notes)] for p in ls.panels.values()]
+                 str(p.n_runs or ""), md_code(_shown(p)) if p.formula else "", markdown(p.points_label),
+                 markdown("; ".join(([p.missing] if p.missing else p.notes)
+                           + (p.readable.footnotes if p.readable is not None else [])))]
+                for p in ls.panels.values()]
         lines += [markdown_table(["Panel", "Status", "RMSE (record)", "RMSE (drawn)", "Runs", "Formula",
                                   "Training points", "Notes"], rows), ""]
         if ls.notes:
-            lines += [f"- {n}" for n in ls.notes] + [""]
+            lines += [f"- {markdown(n)}" for n in ls.notes] + [""]
     return "\n".join(lines)
 
 
 def build(store: Path, out: Path, cache: Path, experiment: str = DEFAULT_EXPERIMENT, seed: str | int | None = None,
-          n: str | int | None = None, parsimony: float | str | None = PRESET, resolution: int = 0,
+          n: str | int | None = None, parsimony: float | str | None = PRESET, resolution: int = FINE_GRID,
           subtitle: str = "", include_timed_out: bool = False) -> Report:
     """Landscape figures of ``experiment`` into ``<out>/landscapes/<protocol>/``; never raises on missing data.
 
@@ -718,8 +740,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", default=None, help="sample size n, or 'all' (default: the largest of each cell)")
     p.add_argument("--parsimony", type=float, default=None,
                    help="SR parsimony of the records used (default: the preset's; 0 = any)")
-    p.add_argument("--resolution", type=int, default=0,
-                   help="points per axis for the GP and SR panels (default: 0 = the test grid)")
+    p.add_argument("--resolution", type=int, default=FINE_GRID,
+                   help=f"points per axis for the GP and SR panels (default {FINE_GRID}; 0 = the test grid)")
     args = p.parse_args(argv)
     for opt in ("seed", "n"):
         v = getattr(args, opt)

@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 
 from symexp.store.atomic import atomic_write_text
+from symexp.textsafe import latex as _latex
+from symexp.textsafe import terminal
 
 DEFAULT_OUT = Path("results/analysis")
 
@@ -36,9 +38,8 @@ def fmt(x: Any, digits: int = 3) -> str:
 
 
 def latex_escape(s: str) -> str:
-    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-    return "".join(repl.get(c, c) for c in str(s))
+    """Text for LaTeX outside math (:func:`symexp.textsafe.latex`)."""
+    return _latex(s)
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
@@ -46,7 +47,7 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: 
     sep = ["---:" if a == "r" else ":---:" if a == "c" else "---" for a in align]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
     for r in rows:
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+        lines.append("| " + " | ".join(terminal(c).replace("|", "\\|") for c in r) + " |")
     return "\n".join(lines)
 
 
@@ -72,14 +73,14 @@ class Report:
 
     def text(self, max_missing: int = 50) -> str:
         lines = [f"== {self.name}: {'built' if self.built else 'nothing built'}"]
-        lines += [f"   {n}" for n in self.notes]
+        lines += [f"   {terminal(line)}" for n in self.notes for line in str(n).splitlines()]
         if self.outputs:
             dirs = sorted({str(p.parent) for p in self.outputs})
             lines.append(f"   {len(self.outputs)} file(s) in: {', '.join(dirs)}")
         if self.missing:
             lines.append(f"   missing ({len(self.missing)}):")
             shown = self.missing[:max_missing]
-            lines += [f"     - {m}" for m in shown]
+            lines += [f"     - {terminal(m)}" for m in shown]
             if len(self.missing) > max_missing:
                 lines.append(f"     ... and {len(self.missing) - max_missing} more (see the report files)")
         return "\n".join(lines)

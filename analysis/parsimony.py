@@ -31,6 +31,7 @@ from analysis.figures import facet_axes, save_figure, set_style
 from analysis.names import DATASET_ORDER, MODEL_ORDER, dataset_name, method_label, model_name, order_keys, panel_title
 from analysis.output import fmt, markdown_table, Report, write_csv, write_text
 from analysis.views import check_experiment, check_store, load_ok, ViewRef
+from symexp.textsafe import safe_component
 from symexp.symbolic.elbow import MIN_OPS, MIN_REL_IMPROVEMENT, elbow_of_sweep
 
 DEFAULT_EXPERIMENT = "parsimony"
@@ -160,8 +161,8 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT, min_ops:
         for method in order_keys(pp["method"].unique(), ("sr_bo_gp", "sr_random", "sr_bo")):
             pm = pp[pp["method"] == method]
             t = f"{method_label(method)}, protocol {protocol}"
-            rep.add(plot_complexity_rmse(pm, d / f"parsimony_{method}_complexity_rmse", t))
-            rep.add(plot_vs_parsimony(pm, d / f"parsimony_{method}_vs_parsimony", t))
+            rep.add(plot_complexity_rmse(pm, d / safe_component(f"parsimony_{method}_complexity_rmse"), t))
+            rep.add(plot_vs_parsimony(pm, d / safe_component(f"parsimony_{method}_vs_parsimony"), t))
         for (m, ds, meth, n), grp in pp.groupby(["model", "dataset", "method", "n_samples"], sort=False):
             if len(grp) < 2:
                 rep.missing.append(f"[{protocol}] {model_name(m)} / {dataset_name(ds)} / {method_label(meth)} / n={n}: "

@@ -38,6 +38,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,13 +48,16 @@ from analysis.figures import METHOD_COLORS, save_figure, set_style
 from analysis.names import dataset_name, model_name
 from analysis.output import fmt, markdown_table, Report, write_text
 from analysis.views import (
-    check_experiment, check_store, is_close, load_ok, search_space, the_one, view_setting, ViewRef,
+    check_experiment, check_store, is_close, load_ok, readable_formula_of, search_space, the_one, view_setting,
+    ViewRef,
 )
 from analysis.formulas import median_run
 from analysis.landscapes import (
-    color_norm, draw_field, draw_points, missing_panel, pretty_name, short_formula,
+    FINE_GRID, color_norm, draw_field, draw_points, missing_panel, pretty_name, short_formula,
 )
+from symexp.symbolic.display import box_grid
 from symexp.errors import SymexpError
+from symexp.textsafe import markdown, md_code, safe_component
 from symexp.pipeline.training import pdp_artefact_files
 from symexp.symbolic.convert import formula_predict, rmse
 
@@ -87,7 +91,7 @@ class PDArtefact:
 
     @property
     def stem(self) -> str:
-        return f"{self.model}_{self.dataset}_seed{self.seed}_n{self.n}"
+        return safe_component(f"{self.model}_{self.dataset}_seed{self.seed}_n{self.n}")
 
 
 @dataclass
@@ -98,6 +102,9 @@ class PDFigureData:
     record: pd.Series | None = None
     n_runs: int = 0
     sr_values: np.ndarray | None = None   # the formula on art.grid
+    fine_X: np.ndarray | None = None      # a fine grid over the box, where the formula is drawn
+    fine_values: np.ndarray | None = None  # the formula on fine_X
+    readable: Any = None                  # symexp.symbolic.display.ReadableFormula of the formula
     rmse_recomputed: float | None = None  # formula vs PD on the grid
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -196,6 +203,10 @@ def pdp_data(art: PDArtefact, recs: pd.DataFrame) -> PDFigureData:
     try:
         fd.sr_values = formula_predict(str(fd.record["formula"]), art.top, art.grid)
         fd.rmse_recomputed = rmse(art.pd, fd.sr_values)
+        # a formula is a function: drawn on a fine grid, not as blocks of the PD's grid
+        fd.fine_X = box_grid(bounds, log, FINE_GRID)
+        fd.fine_values = formula_predict(str(fd.record["formula"]), art.top, fd.fine_X)
+        fd.readable = readable_formula_of(str(fd.record["formula"]), art.model, art.dataset, art.protocol, art.top)
     except Exception as exc:  # noqa: BLE001 - a panel never stops the figure
         fd.sr_values = None
         fd.missing.append(f"formula does not evaluate: {type(exc).__name__}: {exc}")
@@ -235,7 +246,7 @@ def plot_pdp(fd: PDFigureData, base: Path, subtitle: str = "") -> list[Path]:
     axes[0].set_title(f"Partial dependence of the GP (n = {art.n})\non {', '.join(map(pretty_name, art.top))}",
                       fontsize=10)
     if fd.sr_values is not None:
-        draw_field(axes[1], art.grid, fd.sr_values, art.top, fd.log, fd.bounds, norm)
+        draw_field(axes[1], fd.fine_X, fd.fine_values, art.top, fd.log, fd.bounds, norm)
         if len(art.train_X):
             draw_points(axes[1], art.train_X, dict(marker="o", s=8), norm)
             axes[1].text(0.02, 0.02, f"{len(art.train_X)} PD-labelled random samples", transform=axes[1].transAxes,
@@ -245,7 +256,10 @@ def plot_pdp(fd: PDFigureData, base: Path, subtitle: str = "") -> list[Path]:
         ops = f", {fmt(r['complexity'], 0)} ops" if pd.notna(r["complexity"]) else ""
         axes[1].set_title(f"SR on the PD: RMSE {float(r['test_rmse']):.4f}\n"
                           f"median of {fd.n_runs} SR run{'s' if fd.n_runs != 1 else ''}{ops}", fontsize=10)
-        fig.text(0.5, -0.01, "s = " + short_formula(str(r["formula"]), width=110, lines=2), ha="center",
+        shown = fd.readable.text if fd.readable is not None else str(r["formula"])
+        guards = (f"\n({len(fd.readable.footnotes)} protection guard(s) act on part of the space: see pdp_figures.md)"
+                  if fd.readable is not None and fd.readable.footnotes else "")
+        fig.text(0.5, -0.01, "s = " + short_formula(shown, width=110, lines=2) + guards, ha="center",
                  va="top", fontsize=8.5)
     else:
         missing_panel(axes[1], "SR on the PD", "; ".join(fd.missing) or "no formula")
@@ -272,10 +286,12 @@ def summary_markdown(items: list[tuple[PDFigureData, list[str]]], title: str) ->
         if fd.record is not None:
             r = fd.record
             lines += [f"Median-RMSE formula ({fd.n_runs} run(s); sampling seed {r['sampling_seed']}, SR seed "
-                      f"{r['sr_seed']}): `{r['formula']}`", "",
+                      f"{r['sr_seed']}): {md_code(fd.readable.text if fd.readable is not None else r['formula'])}", "",
+                      *(f"- protection guard: {markdown(g)}" for g in (fd.readable.footnotes if fd.readable is not None else [])),
+                      "",
                       f"RMSE against the PD: {float(r['test_rmse']):.4f} (record), "
                       f"{fmt(fd.rmse_recomputed, 4)} (rounded formula on the grid)", ""]
-        lines += [f"- missing: {m}" for m in fd.missing] + [f"- {n}" for n in fd.notes]
+        lines += [f"- missing: {markdown(m)}" for m in fd.missing] + [f"- {markdown(n)}" for n in fd.notes]
         lines.append("")
     return "\n".join(lines)
 

@@ -15,7 +15,6 @@ files is HTML-escaped.
 from __future__ import annotations
 
 import base64
-import html
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +22,7 @@ import pandas as pd
 from analysis.cli import OneLineParser, run_cli
 from analysis.names import method_label
 from analysis.output import fmt, write_text
+from symexp.textsafe import html as safe_html
 from symexp.errors import SymexpError
 
 DEFAULT_SUBSET = Path("results/paper_subset")
@@ -53,7 +53,8 @@ figcaption { font-size: 0.9em; color: #444; }
 
 
 def _e(value) -> str:
-    return html.escape(str(value), quote=True)
+    """Text for the page: HTML-escaped, control characters shown (:func:`symexp.textsafe.html`)."""
+    return safe_html(value)
 
 
 def table1_section(subset: Path) -> str:

@@ -33,6 +33,7 @@ from analysis.names import (
 from analysis.output import Report, write_csv, write_text
 from analysis.views import ViewRef, check_experiment, check_store, load_ok, select_records, the_one, view_setting
 from symexp.store.records import METHODS
+from symexp.textsafe import markdown, safe_component
 
 DEFAULT_EXPERIMENT = "sample_size"
 # Fig. 4, 9-11: the three SR training sets and the GP baseline (no linear regression).
@@ -122,10 +123,10 @@ def build(store: Path, out: Path, experiment: str = DEFAULT_EXPERIMENT,
         d = out / "sample_size" / protocol
         rep.add(write_csv(d / "sample_size_summary.csv", summarise(sp)))
         for model in order_keys(sp["model"].unique(), MODEL_ORDER):
-            rep.add(plot_model(sp[sp["model"] == model], model, d / f"sample_size_{model}"))
+            rep.add(plot_model(sp[sp["model"] == model], model, d / safe_component(f"sample_size_{model}")))
         missing = find_missing(sp)
         text = f"# Sample-size experiment: missing combinations (protocol {protocol})\n\n"
-        text += "\n".join(f"- {m}" for m in missing) if missing else "None."
+        text += "\n".join(f"- {markdown(m)}" for m in missing) if missing else "None."
         rep.add(write_text(d / "missing.md", text))
         rep.notes.append(f"[{protocol}] {sp.groupby(['model', 'dataset']).ngroups} model x dataset cell(s), "
                          f"n = {', '.join(map(str, sorted(sp['n_samples'].unique())))}")

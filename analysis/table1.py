@@ -50,6 +50,7 @@ from analysis.names import (
     model_dataset_cells, model_name,
 )
 from analysis.output import fmt, latex_escape, markdown_table, Report, write_csv, write_text
+from symexp.textsafe import markdown
 from analysis.views import (
     select_records,
     PUBLISHED_TABLE1, check_experiment, check_store, is_close, load_ok, the_one, view_of, view_setting, ViewRef,
@@ -164,7 +165,8 @@ def to_markdown(table: pd.DataFrame, title: str) -> str:
     for _, r in table.iterrows():
         first = r["model"] != prev
         prev = r["model"]
-        rows.append([r["model"] if first else "", r["hyperparameters"] if first else "", r["dataset"]]
+        rows.append([markdown(r["model"]) if first else "", markdown(r["hyperparameters"]) if first else "",
+                     markdown(r["dataset"])]
                     + [_cell_text(r, m, "md") for m in METHODS])
     legend = ("RMSE between predicted and true cost, mean ± std (ddof=1) over sampling seeds x SR "
               "seeds; **best** / _second best_ SR mean per row. Average: mean of the row means. "

@@ -104,10 +104,13 @@ def load_ok(store: Path, experiment: str, include_timed_out: bool = False) -> tu
     """(all records, usable records) of a preset's view.
 
     Usable: status ok, a finite test RMSE and, unless ``include_timed_out``, not stopped by the SR
-    time limit. Damaged record files are skipped (``summary``/``status`` list them). The frames
-    gain an ``experiment`` column (the view's name).
+    time limit. Damaged record files are left out and counted (:mod:`analysis.damaged`: named on
+    stderr and in the build report). The frames gain an ``experiment`` column (the view's name).
     """
-    df, _damaged = load_records(store, view_of(experiment).keys)
+    from analysis import damaged as _damaged_records
+
+    df, damaged = load_records(store, view_of(experiment).keys)
+    _damaged_records.note(damaged)
     df["experiment"] = experiment
     if len(df) == 0:
         return df, df
@@ -174,3 +177,22 @@ def select_records(ok: pd.DataFrame, methods: Sequence[str], n_samples: int | No
     if with_formula:
         sel = sel[sel["formula"].notna() & (sel["formula"].astype(str).str.len() > 0)]
     return sel
+
+
+def readable_formula_of(formula: str, model: str, dataset: str, protocol: str, hyperparameters: Sequence[str]):
+    """The formula as the paper prints it (guards that never act on the search space removed).
+
+    Returns a :class:`symexp.symbolic.display.ReadableFormula`, or ``None`` when the search space
+    is unknown or the text is not a formula (the caller then shows the stored text).
+    """
+    from symexp.symbolic.display import readable_formula
+
+    space = search_space(model, dataset, protocol, hyperparameters)
+    if space is None:
+        return None
+    names = list(hyperparameters)
+    try:
+        return readable_formula(formula, names, [(float(space[h].lower), float(space[h].upper)) for h in names],
+                                [bool(space[h].log) for h in names])
+    except SymexpError:
+        return None

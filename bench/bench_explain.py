@@ -9,6 +9,7 @@ log-scaled and integer hyperparameters, noise, and the direction (one is maximis
 problem            truth (u = log10 of a log-scaled hyperparameter)
 =================  ==========================================================================
 lr_depth           0.1 (u_lr + 2)^2 + 0.5 exp(-depth / 3) + 0.2; lr log, depth int, 1 irrelevant
+                   (a log-scaled truth and an integer)
                    (the issue's "CSV, known truth"; 80 rows)
 narrow_band        0.06 + 0.004 (u_gamma + 1.5)^2 + 0.03 exp(-2 (u_C + 3)); C, gamma log;
                    costs in [0.06, 0.12] (70 rows)
@@ -18,6 +19,9 @@ accuracy_max       0.95 - 0.1 x y, maximised; x log, y float, noise sd 0.005, 1 
 noisy              lr_depth with noise of sd 10 % of the truth's std (80 rows)
 irrelevant4        0.15 + 0.01 (u_alpha + 4)^2 + 0.05 u_batch; alpha log, batch int log,
                    4 irrelevant (100 rows)
+categorical        0.1 (u_lr + 2)^2 + 0.02 depth + {0, 0.15, 0.3} by kernel (categorical rbf /
+                   poly / linear: a categorical effect, integrated out of the formula; 90 rows)
+flat               0.3 + noise (sd 0.01); lr log, momentum: nothing to explain (60 rows)
 =================  ==========================================================================
 
 For each (problem, variant) the script runs ``explain`` through its library entry point and
@@ -64,6 +68,8 @@ class Problem:
     n: int
     noise_sd: float = 0.0          # absolute
     direction: str = "minimize"
+    #: columns that are categorical in the run: name -> choices (in the space an integer index)
+    categorical: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _lr_depth(c):
@@ -89,6 +95,12 @@ PROBLEMS: dict[str, Problem] = {p.name: p for p in [
                                         Numerical("batch", 16, 512, log=True, integer=True))
                                        + tuple(Numerical(f"noise{k}", 0.0, 1.0) for k in range(4))),
             lambda c: 0.15 + 0.01 * (np.log10(c["alpha"]) + 4) ** 2 + 0.05 * np.log10(c["batch"]), 100),
+    Problem("categorical", SearchSpace((Numerical("lr", 1e-4, 1.0, log=True), Numerical("depth", 1, 12, integer=True),
+                                        Numerical("kernel", 0, 2, integer=True))),
+            lambda c: 0.1 * (np.log10(c["lr"]) + 2) ** 2 + 0.02 * c["depth"] + np.array([0.0, 0.15, 0.3])[
+                np.asarray(c["kernel"], int)], 90, categorical=(("kernel", ("rbf", "poly", "linear")),)),
+    Problem("flat", SearchSpace((Numerical("lr", 1e-4, 1.0, log=True), Numerical("momentum", 0.0, 0.99))),
+            lambda c: np.full(len(c["lr"]), 0.3), 60, noise_sd=0.01),
 ]}
 
 #: name -> options of ``explain`` (on top of the defaults).
@@ -107,9 +119,12 @@ def columns(space: SearchSpace, X: np.ndarray) -> dict[str, np.ndarray]:
     return {n: X[:, j] for j, n in enumerate(space.names)}
 
 
-def space_yaml(space: SearchSpace) -> str:
+def space_yaml(space: SearchSpace, categorical: dict[str, tuple[str, ...]] | None = None) -> str:
     lines = []
     for hp in space:
+        if categorical and hp.name in categorical:
+            lines.append(f"{hp.name}: {{type: categorical, choices: [{', '.join(categorical[hp.name])}]}}")
+            continue
         kind = "int" if hp.integer else "float"
         lines.append(f"{hp.name}: {{type: {kind}, lower: {hp.lower!r}, upper: {hp.upper!r}, log: {str(hp.log).lower()}}}")
     return "\n".join(lines) + "\n"
@@ -123,27 +138,33 @@ def make_run(problem: Problem, folder: Path, seed: int = 0) -> tuple[Path, Path]
     if problem.noise_sd:
         y = y + rng.normal(0.0, problem.noise_sd, len(y))
     df = pd.DataFrame(X, columns=problem.space.names)
+    cats = dict(problem.categorical)
     for hp in problem.space:
-        if hp.integer:
+        if hp.name in cats:
+            df[hp.name] = [cats[hp.name][int(round(v))] for v in X[:, problem.space.names.index(hp.name)]]
+        elif hp.integer:
             df[hp.name] = df[hp.name].round().astype(int)
     df["cost"] = y
     csv, space = folder / f"{problem.name}.csv", folder / f"{problem.name}.yaml"
     df.to_csv(csv, index=False)
-    space.write_text(space_yaml(problem.space))
+    space.write_text(space_yaml(problem.space, cats))
     return csv, space
 
 
 def truth_rmse(problem: Problem, names: list[str], predict_fn, X_test: np.ndarray, truth: np.ndarray) -> float:
+    """RMSE of a predictor of the explained columns against the truth, over the truth's std
+    (inf when not finite; nan for a flat truth)."""
     cols = [problem.space.names.index(n) for n in names]
     pred = predict_fn(X_test[:, cols])
     if not np.all(np.isfinite(pred)):
         return float("inf")
-    return float(np.sqrt(np.mean((pred - truth) ** 2)) / np.std(truth))
+    sd = float(np.std(truth))
+    flat = sd <= 1e-9 * max(1.0, float(np.max(np.abs(truth))))
+    return float("nan") if flat else float(np.sqrt(np.mean((pred - truth) ** 2)) / sd)
 
 
 def run_one(problem: Problem, variant: str, folder: Path, data_seed: int = 0) -> dict:
     from symexp.explain import explain
-    from symexp.explain.formula import predict
 
     csv, space = make_run(problem, folder, data_seed)
     t0 = time.perf_counter()
@@ -153,18 +174,50 @@ def run_one(problem: Problem, variant: str, folder: Path, data_seed: int = 0) ->
     truth = problem.truth(columns(problem.space, X_test))
     names = result.explained
     chosen = result.chosen
-    rel = truth_rmse(problem, names, lambda A: predict(chosen.expression, names, A), X_test, truth)
-    best = min(truth_rmse(problem, names, lambda A, c=c: predict(c.expression, names, A), X_test, truth)
+    rel = truth_rmse(problem, names, lambda A: result.predict(chosen, A), X_test, truth)
+    best = min(truth_rmse(problem, names, lambda A, c=c: result.predict(c, A), X_test, truth)
                for c in result.front)
     sur = truth_rmse(problem, names, result.surrogate_pd, X_test, truth)
     front = [{"complexity": c.complexity, "r2_surrogate": c.metrics["surrogate"]["r2"],
-              "rmse_rel": truth_rmse(problem, names, lambda A, c=c: predict(c.expression, names, A), X_test, truth),
+              "heldout_r2": (c.metrics.get("heldout") or {}).get("r2"),
+              "rmse_rel": truth_rmse(problem, names, lambda A, c=c: result.predict(c, A), X_test, truth),
               "formula": c.formula} for c in result.front]
+    old = result.front[result.alternatives["r2_tolerance"]]
+    held = chosen.metrics.get("heldout") or {}
     return {"problem": problem.name, "variant": variant, "data_seed": data_seed, "seconds": round(seconds, 1),
             "rmse_rel": rel, "complexity": chosen.complexity, "r2_surrogate": chosen.metrics["surrogate"]["r2"],
+            "heldout_r2": held.get("r2"), "interval": held.get("interval"),
+            "truth_r2": None if np.isnan(rel) else 1.0 - rel**2, "rule": result.rule_name,
+            "nothing_to_explain": any(w.startswith("Nothing to explain") for w in result.warnings),
+            "old_rule_rmse_rel": truth_rmse(problem, names, lambda A: result.predict(old, A), X_test, truth),
+            "old_rule_complexity": old.complexity,
             "warnings": len(result.warnings), "best_front_rmse_rel": best, "surrogate_rmse_rel": sur,
             "explained": names, "formula": chosen.formula, "timings": result.timings, "front": front,
             "fits_stopped_at_time_limit": len({(c.engine, c.seed, c.parsimony) for c in result.candidates if c.timed_out})}
+
+
+def full_cv(problem: Problem, variant: str, folder: Path, data_seed: int = 0, folds: int = 5) -> dict:
+    """The held-out R^2 of the whole pipeline: per fold, ``explain`` on the other evaluations (its
+    own surrogate, SR, held-out errors and knee), its chosen formula predicting the fold. Against
+    the cheap scheme's ``chosen.heldout.r2`` of one run on all evaluations (same folds)."""
+    from symexp.explain import explain, read_run
+    from symexp.explain.quality import fit_stats
+
+    csv, space = make_run(problem, folder, data_seed)
+    run = read_run(csv, space_file=space, direction=problem.direction)
+    t0 = time.perf_counter()
+    whole = explain(run, progress=False, **VARIANTS[variant])
+    idx = np.random.default_rng(0).permutation(run.n)  # the folds of the surrogate's CV (seed 0)
+    pred = np.full(run.n, np.nan)
+    for k in range(folds):
+        test = np.sort(idx[k::folds])
+        train = np.setdiff1d(idx, test)
+        sub = dataclasses.replace(run, X=run.X[train], y=run.y[train], notes=list(run.notes))
+        res = explain(sub, progress=False, **VARIANTS[variant])
+        cols = [run.space.names.index(n) for n in res.explained]
+        pred[test] = res.predict(res.chosen, run.X[test][:, cols])
+    return {"problem": problem.name, "variant": variant, "cheap_r2": whole.chosen.metrics["heldout"]["r2"],
+            "full_r2": fit_stats(pred, run.y)["r2"], "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def load() -> str:
@@ -182,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                                                            "seeds repeat each problem on other evaluations")
     parser.add_argument("--rows", type=int, help="evaluations per run instead of each problem's own (60 to 100)")
     parser.add_argument("--out", help="also write the rows as JSON to this file")
+    parser.add_argument("--full-cv", action="store_true", help="instead: compare the reported held-out R^2 with "
+                                                               "cross-validation of the whole pipeline (5 refits)")
     args = parser.parse_args(argv)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()]
     variants = list(VARIANTS) if args.variants == "all" else [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -194,9 +249,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown problem(s)/variant(s): {', '.join(bad)}", file=sys.stderr)
         return 2
     print(f"load average at start (1, 5, 15 min): {load()}; cores: {os.cpu_count()}", flush=True)
-    head = (f"{'problem':<13} {'variant':<16} {'seconds':>7} {'rmse/std':>8} {'ops':>4} {'R2 sur':>6} {'warn':>4} "
-            f"{'best/std':>8} {'GP/std':>7}  formula")
+    if args.full_cv:
+        print(f"{'problem':<13} {'variant':<14} {'seconds':>7} {'R2 held (reported)':>18} {'R2 full-pipeline CV':>19} "
+              f"{'diff':>6}", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            for problem in problems:
+                for variant in variants:
+                    r = full_cv(PROBLEMS[problem], variant, Path(tmp))
+                    diff = "-" if r["cheap_r2"] is None or r["full_r2"] is None else \
+                        f"{r['cheap_r2'] - r['full_r2']:+.3f}"
+                    print(f"{r['problem']:<13} {r['variant']:<14} {r['seconds']:>7.1f} {r['cheap_r2']:>18.3f} "
+                          f"{r['full_r2']:>19.3f} {diff:>6}", flush=True)
+        print(f"load average at end (1, 5, 15 min): {load()}")
+        return 0
+    head = (f"{'problem':<13} {'variant':<14} {'seconds':>7} {'R2 held':>7} {'R2 truth':>8} {'gap':>5} {'ops':>4} "
+            f"{'rmse/std':>8} {'old ops':>7} {'old r/s':>7} {'warn':>4}  formula")
     print(head, flush=True)
+
+    def r2(v):
+        return "-" if v is None else f"{v:.3f}"
+
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for problem in problems:
@@ -204,18 +276,27 @@ def main(argv: list[str] | None = None) -> int:
                 for variant in variants:
                     rows.append(run_one(PROBLEMS[problem], variant, Path(tmp), data_seed))
                     r = rows[-1]
-                    r2 = "-" if r["r2_surrogate"] is None else f"{r['r2_surrogate']:.3f}"
+                    gap = "-" if r["heldout_r2"] is None or r["truth_r2"] is None else \
+                        f"{abs(r['heldout_r2'] - r['truth_r2']):.3f}"
                     name = r["problem"] if len(data_seeds) == 1 else f"{r['problem']}/{data_seed}"
-                    print(f"{name:<13} {r['variant']:<16} {r['seconds']:>7.1f} {r['rmse_rel']:>8.3f} "
-                          f"{r['complexity']:>4} {r2:>6} {r['warnings']:>4} {r['best_front_rmse_rel']:>8.3f} "
-                          f"{r['surrogate_rmse_rel']:>7.3f}  {r['formula'][:90]}", flush=True)
-    print("\nper variant (mean over runs): seconds, rmse/std, complexity, share with rmse/std < 0.1")
+                    warn = "NTE" if r["nothing_to_explain"] else str(r["warnings"])
+                    print(f"{name:<13} {r['variant']:<14} {r['seconds']:>7.1f} {r2(r['heldout_r2']):>7} "
+                          f"{r2(r['truth_r2']):>8} {gap:>5} {r['complexity']:>4} {r['rmse_rel']:>8.3f} "
+                          f"{r['old_rule_complexity']:>7} {r['old_rule_rmse_rel']:>7.3f} {warn:>4}  {r['formula'][:80]}",
+                          flush=True)
+    print("\nR2 held: the chosen formula's held-out R^2 as reported; R2 truth: its R^2 against the truth; gap: "
+          "their difference; rmse/std: its RMSE against the truth over the truth's std; old: the R^2-tolerance "
+          "rule's choice; NTE: 'nothing to explain' warned.")
+    print("\nper variant (mean over runs): seconds, rmse/std, complexity, share with rmse/std < 0.1, max gap")
     for variant in variants:
         sel = [r for r in rows if r["variant"] == variant]
-        good = np.mean([r["rmse_rel"] < 0.1 for r in sel])
+        ok = [r for r in sel if np.isfinite(r["rmse_rel"])]
+        gaps = [abs(r["heldout_r2"] - r["truth_r2"]) for r in sel if r["heldout_r2"] is not None
+                and r["truth_r2"] is not None]
         print(f"  {variant:<16} {np.mean([r['seconds'] for r in sel]):7.1f} s  "
-              f"{np.mean([min(r['rmse_rel'], 10.0) for r in sel]):.3f}  {np.mean([r['complexity'] for r in sel]):5.1f}  "
-              f"{good:.0%}")
+              f"{np.mean([min(r['rmse_rel'], 10.0) for r in ok]) if ok else float('nan'):.3f}  "
+              f"{np.mean([r['complexity'] for r in sel]):5.1f}  {np.mean([r['rmse_rel'] < 0.1 for r in ok]) if ok else 0:.0%}"
+              f"  {max(gaps) if gaps else float('nan'):.3f}")
     print(f"load average at end (1, 5, 15 min): {load()}")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1))

@@ -42,32 +42,38 @@ def _time_limit(text: str):
 
 def _print_summary(summary: dict, out: Path) -> None:
     name = summary["objective"]["name"]
+    if summary["source"].get("budget"):
+        print(f"multi-fidelity run: {summary['source']['budget']}")
     for w in summary["warnings"]:
         print(f"WARNING: {w}")
     ch = summary["chosen"]
-    how = "default rule" if ch["selected_by"] == "rule" else "--select"
+    how = f"default: {summary['rule_name']} rule" if ch["selected_by"] == "rule" else "--select"
     print(f"formula ({how}, front position {ch['position']} of {len(summary['front'])}; "
           f"{summary['objective']['better']}):")
     print(f"  {name} ~ {ch['formula']}")
     r2 = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     cv = summary["surrogate"]["cv"]
-    print(f"  complexity {ch['complexity']}; R^2 vs surrogate {r2(ch['surrogate']['r2'])}, vs the run's evaluations "
-          f"{r2(ch['evaluations']['r2'])}; surrogate cross-validated R^2 {r2(cv['r2']) if cv else 'not run'}")
-    logs = [v["hyperparameter"] for v in summary["variables"] if v["enters_as"].startswith("log10(")]
+    from symexp.explain.report import headline
+
+    print(f"  {headline(summary)}")
+    print(f"  complexity {ch['complexity']}; surrogate cross-validated R^2 {r2(cv['r2']) if cv else 'not run'}; "
+          f"in-sample R^2 vs surrogate {r2(ch['surrogate']['r2'])}")
+    logs = [f"{v['symbol']} = log10({v['hyperparameter']})" for v in summary["variables"] if v.get("log10")]
     if logs:
-        print(f"  log10 = base-10 logarithm (log-scaled {', '.join(logs)}); log = natural logarithm")
+        print(f"  {', '.join(logs)} (base-10 logarithm); log = natural logarithm")
     if summary["integrated_out"]:
         print(f"  integrated out: {', '.join(summary['integrated_out'])}")
     print("front (simplest first):")
     for c in summary["front"]:
-        rmse = "-" if c["surrogate"]["rmse"] is None else f"{c['surrogate']['rmse']:.4g}"
-        print(f"  {c['position']:>2}  ops {c['complexity']:>3}  rmse {rmse:>9}  R^2 {r2(c['surrogate']['r2']):>6}  "
+        held = c.get("heldout") or {}
+        rmse = "-" if held.get("rmse") is None else f"{held['rmse']:.4g}"
+        print(f"  {c['position']:>2}  ops {c['complexity']:>3}  held-out rmse {rmse:>9}  R^2 {r2(held.get('r2')):>6}  "
               f"{c['engine']:<7} {c['formula']}")
     imp = ", ".join(f"{k} {v:.2f}" for k, v in summary["importance"]["values"].items())
     print(f"importance: {imp}")
     for note in summary["notes"]:
         print(f"note: {note}")
-    print(f"report: {out / summary['files']['report']}  summary: {out / 'summary.json'}")
+    print(f"report: {out / 'report.md'} and {out / 'report.html'}  summary: {out / 'summary.json'}")
     print(f"another formula of the front, without refitting: symexp explain {out} --select N")
 
 
@@ -76,7 +82,7 @@ def _fit_options(args: argparse.Namespace) -> list[tuple[str, object, object]]:
     return [("--kind", args.kind, None), ("--study", args.study, None), ("--objective", args.objective, None),
             ("--space", args.space, None), ("--cost-column", args.cost_column, "cost"),
             ("--direction", args.direction, None), ("--ignore-columns", args.ignore_columns, None),
-            ("--drop-nonfinite", args.drop_nonfinite, False), ("--hyperparameters", args.hyperparameters, None),
+            ("--drop-nonfinite", args.drop_nonfinite, False), ("--budget", args.budget, None), ("--hyperparameters", args.hyperparameters, None),
             ("--top-k", args.top_k, None), ("--engine", args.engine, None), ("--units", args.units, None),
             ("--sr-seeds", args.sr_seeds, None), ("--population", args.population, None),
             ("--generations", args.generations, None), ("--max-length", args.max_length, None),
@@ -112,7 +118,7 @@ def _explain(args: argparse.Namespace) -> int:
         result = explain(
             args.path, kind=args.kind, study=args.study, space_file=args.space, cost_column=args.cost_column,
             objective=args.objective, drop_nonfinite=args.drop_nonfinite, ignore_columns=args.ignore_columns,
-            direction=args.direction, out_dir=out, report_format=args.format or "md", force=args.force,
+            direction=args.direction, budget=args.budget, out_dir=out, report_format=args.format or "md", force=args.force,
             seed=args.seed, time_limit_s=args.time_limit, progress=not args.quiet, **options)
         summary = result.summary()
     if args.json:
@@ -134,8 +140,14 @@ coefficient and seed: 2.4 times slower and far less accurate on the benchmark (R
 0.52 of its std against 0.06); both puts all candidates on one front at the time of both. See
 bench/bench_explain.py and docs/measurements.md for the measurements.
 
-units: log-scaled hyperparameters enter formulas as log10(x) (base-10 logarithm); log is the
-natural logarithm. The report starts with warnings when the formula or the surrogate is poor.
+units: a log-scaled hyperparameter lr enters formulas only as the variable log10_lr = log10(lr)
+(--units raw: raw units); a categorical as 0/1 indicators kernel_is_<choice>; log is the natural
+logarithm. symexp.explain.evaluate(summary, configs) re-evaluates a stored formula at raw values.
+
+quality: the headline is the chosen formula's held-out R^2 (cross-validation: surrogate and
+constants refitted per fold) with a 90 % split-conformal interval; the default formula is the knee
+of the front on held-out error. Warnings open the report; both report.md and a self-contained
+report.html are written.
 """
 
 
@@ -199,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV: whether lower (default) or higher values of the cost column are better")
     e.add_argument("--ignore-columns", type=_csv_list(str), help="CSV: comma-separated columns that are neither "
                                                                  "hyperparameters nor the cost (e.g. wallclock)")
+    e.add_argument("--budget", help="SMAC3 multi-fidelity run: the budget whose trials are explained (default: the "
+                                    "highest), or 'all' to make the budget a variable of the formula")
     e.add_argument("--drop-nonfinite", action="store_true", help="leave out evaluations with NaN/inf cost instead of failing")
     e.add_argument("--hyperparameters", type=_csv_list(str), help="comma-separated names for the formula "
                                                                   "(default: the top-k by importance)")
@@ -223,12 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="seed of surrogate, samples and background (default 0)")
     e.add_argument("--cv-folds", type=int, help=f"cross-validation folds of the surrogate, 0 to skip (default {DEFAULTS.cv_folds})")
     e.add_argument("--select", type=int, help="with a report folder as PATH: redraw it with this front position as "
-                                              "the formula (default: the simplest formula with R^2 within 0.005 of the best)")
+                                              "the formula (default: the knee of the front); rewrites both pages")
     e.add_argument("--out", default="symexp-explain", help="report folder (default ./symexp-explain); must not exist "
                                                             "or be empty unless --force")
     e.add_argument("--force", action="store_true", help="write into a non-empty --out folder")
-    e.add_argument("--format", choices=["md", "html"], help="report page format (default md; HTML renders the "
-                                                            "formula offline as MathML)")
+    e.add_argument("--format", choices=["md", "html"], help="which page the command names first; both report.md and "
+                                                            "the self-contained report.html are always written")
     e.add_argument("--json", action="store_true", help="print the JSON summary instead of the text summary")
     e.add_argument("--quiet", action="store_true", help="no progress lines")
     e.set_defaults(func=_explain)
@@ -255,6 +269,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except SymexpError as exc:
         print(f"symexp: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError) as exc:  # a full disk, a read-only or vanished directory
+        from symexp.envfail import environment_error
+
+        if (line := environment_error(exc)) is None:
+            raise
+        print(f"symexp: error: {line}", file=sys.stderr)
         return 2
 
 

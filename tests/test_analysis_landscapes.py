@@ -83,7 +83,7 @@ def test_landscape_panel_data_match_the_cache_and_records(pipeline):
 
     store, cache = pipeline
     cell = _cell(store)
-    ls = landscapes.landscape_data(cell, cache, "synthetic", "synthetic", "hpobench", 0, 10)
+    ls = landscapes.landscape_data(cell, cache, "synthetic", "synthetic", "hpobench", 0, 10, resolution=0)
     assert ls.hyperparameters == ["x", "y"] and ls.log == [True, False]
     assert all(p.ok for p in ls.panels.values())
 
@@ -118,7 +118,17 @@ def test_landscape_panel_data_match_the_cache_and_records(pipeline):
         np.testing.assert_array_equal(p.points, expected_points[m])
     assert len(ls.panels["sr_bo_gp"].points) == N_POINTS_BO_GP
 
-    # --resolution: GP and SR panels on a finer grid, ground truth unchanged
+    # by default the GP and SR panels (functions) are drawn on the fine grid, the truth on its own
+    default = landscapes.landscape_data(cell, cache, "synthetic", "synthetic", "hpobench", 0, 10)
+    k = landscapes.FINE_GRID
+    assert k >= 50 and default.panels["truth"].z.shape == (16,)
+    for name in ("gp", "sr_bo", "sr_random", "sr_bo_gp"):
+        assert default.panels[name].z.shape == (k * k,), name
+    np.testing.assert_allclose(default.panels["sr_bo"].z,
+                               formula_predict(default.panels["sr_bo"].formula, ["x", "y"], space.test_grid(k)),
+                               atol=1e-12)
+
+    # --resolution: GP and SR panels on another grid, ground truth unchanged
     fine = landscapes.landscape_data(cell, cache, "synthetic", "synthetic", "hpobench", 0, 10, resolution=7)
     assert fine.panels["gp"].z.shape == (49,) and fine.panels["truth"].z.shape == (16,)
     np.testing.assert_allclose(fine.panels["gp"].z, gp.predict(space.test_grid(7))[0], atol=1e-12)
@@ -161,7 +171,7 @@ def test_landscape_missing_pieces_are_drawn_as_missing(pipeline, tmp_path):
     assert ls.panels["sr_bo"].points is None
 
     shutil.rmtree(cache2 / "testsets")
-    ls = landscapes.landscape_data(_cell(store2), cache2, "synthetic", "synthetic", "hpobench", 0, 10)
+    ls = landscapes.landscape_data(_cell(store2), cache2, "synthetic", "synthetic", "hpobench", 0, 10, resolution=0)
     assert not ls.panels["truth"].ok and ls.panels["sr_bo"].ok and ls.panels["sr_bo"].X.shape == (100, 2)
     assert "no test set in" in ls.panels["truth"].missing
     ls = landscapes.landscape_data(_cell(store2), tmp_path / "no-cache", "synthetic", "synthetic", "hpobench", 0, 10)

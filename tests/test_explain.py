@@ -32,10 +32,8 @@ from symexp.benchmarks import make_benchmark
 from symexp.benchmarks.objective import SYNTHETIC_SPACE
 from symexp.cli import main
 from symexp.errors import SymexpError
-from symexp.explain import explain, read_run
-from symexp.explain.formula import predict
-from symexp.explain.front import R2_TOLERANCE
-from symexp.explain.report import expression_of
+from symexp.explain import evaluate, explain, read_run
+from symexp.explain.front import R2_TOLERANCE, knee_index
 from symexp.explain.readers import safe_names
 from symexp.symbolic import operon_status
 
@@ -60,14 +58,12 @@ def true_cost(X: np.ndarray) -> np.ndarray:
 def truth_rmse(summary: dict, formula: dict) -> float:
     """RMSE of a formula of the summary vs x*y + 0.1 on the 10 x 10 test grid of (x, y)."""
     grid = SYNTHETIC_SPACE.subspace(["x", "y"]).test_grid(10)
-    names = summary["explained"]
-    cols = [["x", "y"].index(n) for n in names]
-    pred = predict(expression_of(summary, formula), names, grid[:, cols])
+    pred = evaluate(summary, {"x": grid[:, 0], "y": grid[:, 1]}, position=formula["position"])
     return float(np.sqrt(np.mean((pred - true_cost(grid)) ** 2)))
 
 
 def check_summary(summary: dict, out: Path, kind: str, n: int, page: str = "report.md") -> None:
-    assert summary["symexp_explain"] == 2
+    assert summary["symexp_explain"] == 3
     assert summary["source"]["kind"] == kind and summary["source"]["n_evaluations"] == n
     chosen = summary["chosen"]
     assert chosen["position"] == summary["rule"] and chosen["selected_by"] == "rule"
@@ -77,22 +73,49 @@ def check_summary(summary: dict, out: Path, kind: str, n: int, page: str = "repo
     rm = [c["surrogate"]["rmse"] for c in summary["front"]]
     assert comp == sorted(comp) and len(set(comp)) == len(comp)
     assert all(a > b for a, b in zip(rm, rm[1:]))
-    # the default rule: the simplest formula within R2_TOLERANCE of the best R^2 vs the surrogate
     r2 = [c["surrogate"]["r2"] for c in summary["front"]]
     tol = R2_TOLERANCE
-    assert r2[chosen["position"]] >= max(r2) - tol and all(v < max(r2) - tol for v in r2[:chosen["position"]])
+    old = summary["alternatives"]["r2_tolerance"]
+    assert r2[old] >= max(r2) - tol and all(v < max(r2) - tol for v in r2[:old])
+    if summary["surrogate"]["cv"] is None:  # no held-out error: the R^2-tolerance rule
+        assert summary["rule_name"] == "r2_tolerance" and chosen["position"] == old
+        assert all("heldout" not in c for c in summary["front"])
+    else:  # the knee of the front on held-out error, every front member with its held-out figure
+        assert summary["rule_name"] == "knee" and "elbow rule" in summary["choice_rule"]
+        assert all(c["heldout"]["folds"] == summary["surrogate"]["cv"]["folds"] for c in summary["front"])
+        assert chosen["position"] == knee_index([c["complexity"] for c in summary["front"]],
+                                                [c["heldout"]["rmse"] for c in summary["front"]],
+                                                summary["surrogate"]["objective_std"])
+        assert chosen["heldout"]["r2"] > 0.8 and chosen["heldout"]["interval"] > 0
     assert set(summary["explained"]) == {"x", "y"}
     assert truth_rmse(summary, chosen) < TOLERANCE, chosen["formula"]
-    # log-scaled x enters as log10 by default (or as a power after write-back), and the report says so
-    assert summary["units"] == "log10" and summary["variables"][summary["explained"].index("x")]["enters_as"] == "log10(x)"
+    # log-scaled x enters only as the variable log10_x, and the report says so
+    x_var = summary["variables"][summary["explained"].index("x")]
+    assert summary["units"] == "log10" and x_var["enters_as"] == "log10(x)" and x_var["symbol"] == "log10_x"
+    for c in summary["front"]:
+        assert {s["symbol"] for s in _symbols(c["tree"])} <= {"log10_x", "y"}, c["formula"]
+        assert "log10(" not in c["formula"] and "x**" not in c["formula"].replace("log10_x**", "")
     assert chosen["surrogate"]["r2"] > 0.95 and chosen["evaluations"]["r2"] > 0.9 and chosen["finite_on_box"]
     assert summary["warnings"] == []
-    for name in (page, "summary.json", "landscape.json", "landscape.png", "front.png", "importance.png"):
+    assert summary["sr"]["settings"]["engine"] == summary["sr"]["engine"]
+    for name in ("report.md", "report.html", "summary.json", "landscape.json", "pd.png", "landscape.png", "front.png",
+                 "importance.png"):
         assert (out / name).is_file(), name
+    html_page = (out / "report.html").read_text()
+    assert ".png\"" not in html_page and html_page.count('src="data:image/png;base64,') == 4  # self-contained
     assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(summary))
     text = (out / page).read_text()
     assert chosen["formula"].replace("*", "") in text.replace("*", "") or chosen["formula"] in text
-    assert "lower is better" in text and "log10" in text
+    assert "lower is better" in text and "log10_x" in text and "log10(x)" in text
+    if summary["surrogate"]["cv"] is not None:
+        assert "Held-out quality" in text and "of held-out evaluations lie within" in text
+
+
+def _symbols(tree):
+    if "symbol" in tree:
+        yield tree
+    for a in tree.get("args", []):
+        yield from _symbols(a)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -205,9 +228,36 @@ def test_explain_csv_html_with_categorical(tmp_path, capsys):
     assert any("wallclock" in n and "ignored" in n for n in summary["notes"])
     assert any("not cross-validated" in n for n in summary["notes"]) and summary["surrogate"]["cv"] is None
     assert {"name": "kernel", "type": "categorical", "choices": ["rbf", "poly"]} in summary["space"]
-    page = (out / "report.html").read_text()
+    import re
+
+    page = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", (out / "report.html").read_text())
     assert '<math display="block">' in page and "<script" not in page and "http" not in page
-    assert "base-10 logarithm" in page
+    assert "base-10 logarithm" in page and (out / "report.md").is_file()
+
+
+@pytest.mark.parametrize("engine", ["gplearn", "both"])
+def test_fallback_engines_finish_and_record_the_engine(tmp_path, engine):
+    """gplearn's guarded programs (ITE, zoo after simplification) used to end a run after the work
+    with 'cannot store a formula'; now every candidate is stored, guarded or dropped with a note.
+    Tiny fits, no time limit (deterministic under load)."""
+    rng = np.random.default_rng(3)
+    n = 40
+    lr, depth = 10 ** rng.uniform(-4, 0, n), rng.integers(1, 13, n)
+    cost = 0.1 * (np.log10(lr) + 2) ** 2 + 0.5 * np.exp(-depth / 3) + 0.2
+    pd.DataFrame({"lr": lr, "depth": depth, "cost": cost}).to_csv(tmp_path / "run.csv", index=False)
+    (tmp_path / "space.yaml").write_text("lr: {type: float, lower: 1e-4, upper: 1, log: true}\n"
+                                         "depth: {type: int, lower: 1, upper: 12}\n")
+    out = tmp_path / "report"
+    result = explain(tmp_path / "run.csv", space_file=tmp_path / "space.yaml", engine=engine, out_dir=out,
+                     parsimony=(0.001, 0.01), cv_folds=3, progress=False,
+                     **dict(FAST, population_size=200, generations=5, n_samples=100, time_limit_s=None))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["sr"]["engine"] == engine and summary["sr"]["settings"]["engine"] == engine
+    assert {c["engine"] for c in summary["candidates"]} <= ({"gplearn"} if engine == "gplearn" else {"gplearn", "operon"})
+    assert result.front and all("heldout" in c for c in summary["front"])
+    grid = np.column_stack([np.geomspace(1e-4, 1, 7), np.arange(1, 8)])
+    for c in summary["front"]:  # every stored formula re-evaluates, finite on the box
+        assert np.all(np.isfinite(evaluate(summary, grid, position=c["position"])))
 
 
 def test_explain_gplearn_on_a_narrow_band_is_not_a_constant(tmp_path):
@@ -220,8 +270,9 @@ def test_explain_gplearn_on_a_narrow_band_is_not_a_constant(tmp_path):
     pd.DataFrame({"C": C, "gamma": gamma, "cost": cost}).to_csv(tmp_path / "run.csv", index=False)
     (tmp_path / "space.yaml").write_text("C: {type: float, lower: 1.0e-3, upper: 1.0e+3, log: true}\n"
                                          "gamma: {type: float, lower: 1.0e-4, upper: 10.0, log: true}\n")
+    # no time limit: the result must not depend on the machine's load
     result = explain(tmp_path / "run.csv", space_file=tmp_path / "space.yaml", engine="gplearn", cv_folds=0,
-                     parsimony=(0.003, 0.01), progress=False, **dict(FAST, population_size=500))
+                     parsimony=(0.003, 0.01), progress=False, **dict(FAST, population_size=500, time_limit_s=None))
     assert all(c.engine == "gplearn" for c in result.candidates) and len(result.candidates) >= 1
     chosen = result.chosen
     assert chosen.expression.free_symbols  # not a constant (a constant has R^2 = 0)
@@ -234,7 +285,8 @@ def test_explain_gplearn_on_a_narrow_band_is_not_a_constant(tmp_path):
 def test_defaults_recover_a_known_truth(tmp_path):
     """The issue's done-when case with the defaults: a CSV of 80 random-search evaluations whose
     cost is a known function of a log-scaled learning rate and an integer depth, plus an
-    irrelevant third hyperparameter. Recovered to RMSE < 10 % of the truth's std."""
+    irrelevant third hyperparameter. The knee of the front is the truth's form, within 5 % of the
+    truth's std."""
     if operon_status() is not None:
         pytest.skip(str(operon_status()))
     rng = np.random.default_rng(0)
@@ -254,9 +306,15 @@ def test_defaults_recover_a_known_truth(tmp_path):
     test = np.column_stack([10 ** rng.uniform(-4, 0, 2000), rng.integers(1, 13, 2000)])
     t = truth(test[:, 0], test[:, 1])
     cols = [["lr", "depth"].index(n) for n in result.explained]
-    pred = predict(result.chosen.expression, result.explained, test[:, cols])
-    assert np.sqrt(np.mean((pred - t) ** 2)) < 0.1 * np.std(t), result.chosen.formula
-    assert result.warnings == []
+    pred = result.predict(result.chosen, test[:, cols])
+    rmse = np.sqrt(np.mean((pred - t) ** 2))
+    # the knee finds the truth's form: as close to the truth as the best formula on the front; what is
+    # left is the GP surrogate's error (bench_explain's lr_depth run, the issue's CSV: 0.024 of the std)
+    best = min(np.sqrt(np.mean((result.predict(c, test[:, cols]) - t) ** 2)) for c in result.front)
+    assert rmse < 0.05 * np.std(t) and rmse <= 1.25 * best, result.chosen.formula
+    assert result.rule_name == "knee" and result.warnings == []
+    r2_truth = 1 - rmse**2 / np.var(t)
+    assert abs(result.chosen.metrics["heldout"]["r2"] - r2_truth) < 0.15  # the headline is honest
 
 
 # ----------------------------------------------------------------------------------------------
@@ -348,6 +406,8 @@ def test_quality_gate_warns_at_the_top(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert any("cross-validated R^2" in w for w in summary["warnings"])
     assert summary["surrogate"]["cv"]["r2"] < 0.5
+    # pure noise: nothing to explain, said first; the held-out R^2 is the figure judged
+    assert summary["warnings"][0].startswith("Nothing to explain") and summary["chosen"]["heldout"]["r2"] < 0.1
     page = (out / "report.md").read_text()
     assert page.index("## Warnings") < page.index("## Formula")
     assert all(w in page for w in summary["warnings"])
@@ -390,6 +450,10 @@ def test_bad_csv_inputs(tmp_path, good_csv, capsys):
     x, y = np.exp(rng.uniform(np.log(0.1), np.log(2), 20)), rng.uniform(size=20)
 
     assert "does not exist" in run_cli(base + [str(tmp_path / "missing.csv")], capsys)
+    header = tmp_path / "header.csv"
+    header.write_text("x,y,cost\n")
+    for extra in ([], ["--space", str(space)]):  # with or without a space file: one line, exit 2
+        assert "has a header (x, y, cost) but no rows" in run_cli(base + [str(header), *extra], capsys)
     few = write_csv(tmp_path / "few.csv", x[:5], y[:5], x[:5] * y[:5])
     assert "needs at least 10" in run_cli(base + [str(few), "--space", str(space)], capsys)
     flat = write_csv(tmp_path / "flat.csv", x, y, np.full(20, 0.3))
@@ -442,14 +506,33 @@ def test_csv_column_outside_the_space(tmp_path, good_csv, capsys):
     assert "only for CSV" in run_cli(["explain", str(tmp_path), "--ignore-columns", "x"], capsys)
 
 
-def test_categorical_in_formula_is_refused(tmp_path, capsys):
+@needs_operon
+def test_categorical_enters_the_formula_as_indicators(tmp_path, capsys):
+    """An important categorical is in the formula as 0/1 indicators of its choices but the first;
+    the stored formula evaluates at choice names, and its indicator terms are the choices' effects."""
     rng = np.random.default_rng(3)
-    X = SYNTHETIC_SPACE.subspace(["x", "y"]).sample(20, rng)
-    csv = write_csv(tmp_path / "run.csv", X[:, 0], X[:, 1], true_cost(X), {"kernel": rng.choice(["a", "b"], 20)})
+    n = 60
+    X = SYNTHETIC_SPACE.subspace(["x", "y"]).sample(n, rng)
+    kernel = rng.choice(["a", "b", "c"], n)
+    effect = {"a": 0.0, "b": 0.5, "c": 1.0}
+    cost = true_cost(X) + np.array([effect[k] for k in kernel])
+    csv = write_csv(tmp_path / "run.csv", X[:, 0], X[:, 1], cost, {"kernel": kernel})
     space = tmp_path / "space.yaml"
-    space.write_text(SPACE_YAML + "kernel: {type: categorical, choices: [a, b]}\n")
-    msg = run_cli(["explain", str(csv), "--space", str(space), "--hyperparameters", "x,kernel", "--quiet"], capsys)
-    assert "categorical hyperparameter(s) kernel cannot be in a formula" in msg and "x, y" in msg
+    space.write_text(SPACE_YAML + "kernel: {type: categorical, choices: [a, b, c]}\n")
+    out = tmp_path / "report"
+    result = explain(csv, space_file=space, top_k=3, out_dir=out, progress=False, cv_folds=3, **FAST)
+    summary = json.loads((out / "summary.json").read_text())
+    symbols = [v["symbol"] for v in summary["variables"]]
+    assert "kernel_is_b" in symbols and "kernel_is_c" in symbols and "kernel" not in symbols
+    assert any("indicators" in note and "baseline" in note for note in summary["notes"])
+    free = {s.name for s in result.chosen.expression.free_symbols}
+    assert {"kernel_is_b", "kernel_is_c"} <= free, result.chosen.formula
+    at = {"x": [1.0] * 3, "y": [0.5] * 3, "kernel": ["a", "b", "c"]}
+    values = evaluate(summary, at)
+    assert values[1] - values[0] == pytest.approx(0.5, abs=0.1) and values[2] - values[0] == pytest.approx(1.0, abs=0.1)
+    assert summary["chosen"]["heldout"]["r2"] > 0.8
+    with pytest.raises(SymexpError, match="not a choice of kernel"):
+        evaluate(summary, dict(at, kernel=["a", "d", "c"]))
     space.write_text(SPACE_YAML + "kernel: {type: categorical, choices: [a, c]}\n")
     assert "kernel='b' is not one of ['a', 'c']" in run_cli(["explain", str(csv), "--space", str(space)], capsys)
 
@@ -598,3 +681,32 @@ def test_space_inferred_without_space_file(tmp_path):
     assert run.space.names == ["x", "y", "opt"]
     assert run.space["y"].integer and not run.space["x"].integer and run.categorical == ["opt"]
     assert any("inferred from the data" in n for n in run.notes)
+
+
+def test_multi_fidelity_budget_is_chosen_and_stated(tmp_path, smac_output, capsys):
+    """A SMAC3 run with two budgets: the highest by default (stated at the top), --budget B picks
+    one, --budget all makes the budget a variable; a wrong budget gets one line and exit 2."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(smac_output / "synthetic" / "0", run)
+    rh = json.loads((run / "runhistory.json").read_text())
+    low = [dict(e, budget=1.0, cost=e["cost"] + 0.5) for e in rh["data"]]
+    rh["data"] = [dict(e, budget=9.0) for e in rh["data"]] + low
+    (run / "runhistory.json").write_text(json.dumps(rh))
+    top = read_run(run)
+    assert top.n == 30 and top.source["budget"].startswith("budget 9: the highest budget (default")
+    one = read_run(run, budget="1")
+    assert one.n == 30 and np.allclose(np.sort(one.y), np.sort(top.y) + 0.5)
+    both = read_run(run, budget="all")
+    assert both.n == 60 and both.space.names[-1] == "budget" and not both.space["budget"].log
+    assert sorted(set(both.X[:, -1])) == [1.0, 9.0] and "variable of the formula" in both.source["budget"]
+    assert "the run's budgets are 1, 9" in run_cli(["explain", str(run), "--budget", "3", "--out",
+                                                    str(tmp_path / "o")], capsys)
+    assert "number or 'all'" in run_cli(["explain", str(run), "--budget", "most", "--out", str(tmp_path / "o")],
+                                        capsys)
+    assert "--budget is for multi-fidelity SMAC3 runs" in run_cli(
+        ["explain", str(tmp_path / "x.csv"), "--budget", "1", "--out", str(tmp_path / "o")], capsys)
+    assert "is for multi-fidelity runs" in run_cli(["explain", str(smac_output), "--budget", "1", "--out",
+                                                    str(tmp_path / "o")], capsys)
+    assert not (tmp_path / "o").exists()

@@ -15,14 +15,14 @@ import pytest
 
 from symexp.cli import main
 from symexp.explain import explain
-from symexp.explain.report import front_figure, importance_figure, landscape_figure
+from symexp.explain.report import front_figure, importance_figure, landscape_figure, pd_figure
 from symexp.symbolic import operon_status
 
 pytestmark = [pytest.mark.xdist_group("explain_report"),
               pytest.mark.skipif(operon_status() is not None, reason=str(operon_status()))]
 
 FAST = dict(population_size=300, generations=10, local_iterations=5, sr_seeds=(0,), n_samples=200,
-            check_points=900, n_background=50, cv_folds=0)
+            check_points=900, n_background=50, cv_folds=3)
 
 
 @pytest.fixture(scope="module")
@@ -118,16 +118,19 @@ def test_importance_plot_has_a_legend_and_original_names(report):
 def test_front_plot_labels(report):
     summary, _ = load(report)
     ax = front_figure(summary).axes[0]
-    assert ax.get_xlabel() == "complexity (operations)" and ax.get_ylabel() == "RMSE vs surrogate (accuracy)"
-    assert "default choice (R^2 rule)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_xlabel() == "complexity (operations)" and ax.get_ylabel() == "RMSE (accuracy)"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "default choice (knee rule)" in legend and "held-out RMSE vs evaluations" in legend
+    assert "Pareto front (RMSE vs surrogate, in-sample)" in legend
 
 
 def test_report_page_states_units_functions_and_symbols(report):
     summary, _ = load(report)
     page = (report / "report.md").read_text()
-    assert "| classifier_C | classifier:C | float, log-scaled in [0.01, 100] | log10(classifier_C), from -2 to 2 |" in page
-    assert "log10(x): base-10 logarithm" in page
-    assert summary["functions"]["log10"].startswith("log10(x): base-10")
+    assert ("| log10_classifier_C | classifier:C | float, log-scaled in [0.01, 100] | "
+            "log10_classifier_C = log10(classifier_C), from -2 to 2 |") in page
+    assert "`log10_classifier_C` = log10(classifier:C)" in page and "symexp.explain.evaluate" in page
+    assert "log10" not in summary["functions"]  # the log10 is in the variable, never a function of the formula
     assert "maximises accuracy" in page.split("## Formula")[0]
 
 
@@ -155,8 +158,10 @@ def test_reselect_redraws_without_refitting(report, tmp_path, capsys, monkeypatc
     assert after["chosen"]["position"] == target and after["chosen"]["selected_by"] == "user"
     assert after["chosen"]["formula"] == before["front"][target]["formula"]
     assert after["front"] == before["front"] and after["rule"] == before["rule"]
-    assert (out / "report.html").is_file() and not (out / "report.md").exists()
-    assert before["front"][target]["formula"].split("*")[0] in (out / "report.html").read_text()
+    # --select rewrites both pages (neither is deleted), and the plots
+    for page in ("report.html", "report.md"):
+        assert before["front"][target]["formula"].split("*")[0] in (out / page).read_text(), page
+    assert f"Front position {target} of" in (out / "report.md").read_text()
     # out of range: one line, exit 2, nothing changed
     rc = main(["explain", str(out), "--select", str(len(before["front"]))])
     err = capsys.readouterr().err.strip()
@@ -183,5 +188,28 @@ def test_force_overwrites_a_report(report, tmp_path, capsys):
                "--population", "300", "--generations", "10", "--sr-seeds", "0", "--cv-folds", "0",
                "--samples", "200", "--background", "50", "--format", "html"])
     assert rc == 0
-    assert (out / "report.html").is_file() and not (out / "report.md").exists()
+    assert (out / "report.html").is_file() and (out / "report.md").is_file()
     assert "accuracy ~ " in capsys.readouterr().out
+
+
+def test_partial_dependence_plot_has_formula_band_and_rug(report):
+    """One panel per explained hyperparameter: surrogate PD, the formula's PD, the conformal band
+    (the held-out interval, stated in the report) and the evaluations as a rug."""
+    from matplotlib.collections import PolyCollection
+
+    summary, data = load(report)
+    held = summary["chosen"]["heldout"]
+    assert held["interval"] > 0 and held["coverage"] == 0.9
+    fig = pd_figure(summary, data)
+    panels = [ax for ax in fig.axes if ax.get_xlabel()]
+    assert len(panels) == len(summary["explained"])
+    for ax in panels:
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert "formula" in labels and "evaluations (rug)" in labels
+        assert any(isinstance(c, PolyCollection) for c in ax.collections)
+        rug = next(line for line in ax.get_lines() if line.get_label() == "evaluations (rug)")
+        assert len(rug.get_xdata()) == summary["source"]["n_evaluations"]
+    assert {e["name"] for e in data["pd1"]} == set(summary["explained"])
+    page = (report / "report.md").read_text()
+    assert f"90% of held-out evaluations lie within +- " in page and "![partial dependence](pd.png)" in page
+    assert page.index("Held-out quality") < page.index("in-sample: formula vs surrogate")

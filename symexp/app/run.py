@@ -26,9 +26,10 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from symexp.app.config import CONF_DIR, ROOT, build_views, cell_spec, compose_config
+from symexp.envfail import environment_error, environment_reason
 from symexp.errors import SymexpError
 from symexp.pipeline import run_cell, validate_spec
-from symexp.store.jobstatus import write_job_status
+from symexp.store.statusowner import StatusOwner
 
 
 class Interrupted(KeyboardInterrupt):
@@ -64,22 +65,23 @@ def run_job(cfg: DictConfig) -> dict:
         user_error(exc)
     if "SLURM_JOB_ID" not in os.environ:  # under SLURM, submitit owns the signals (checkpoint, requeue)
         signal.signal(signal.SIGTERM, _on_sigterm)
-    write_job_status(output_dir, "running")
+    owner = StatusOwner(output_dir)  # only a job that computes something writes the cell's status
     try:
-        report = run_cell(spec, log=log)
+        report = run_cell(spec, log=log, on_start=owner.start)
     except KeyboardInterrupt as exc:
-        write_job_status(output_dir, "interrupted", error=f"{type(exc).__name__}: {exc}".rstrip(": "))
+        owner.finish("interrupted", error=f"{type(exc).__name__}: {exc}".rstrip(": "))
         raise
     except BaseException as exc:
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-        write_job_status(output_dir, "failed", error=reason)
+        owner.finish("failed", error=environment_reason(exc))
         if isinstance(exc, SymexpError):
             user_error(exc)
+        if (line := environment_error(exc)) is not None:
+            user_error(SymexpError(line))
         raise
     summary = {"written": len(report.written), "skipped": report.skipped, "failed": len(report.failed),
                "claimed_elsewhere": report.claimed_elsewhere}
-    write_job_status(output_dir, "done", **summary,
-                     failed_records=[f"{k.method} n={k.n_samples} sr_seed={k.sr_seed}: {why}" for k, why in report.failed])
+    owner.finish("done", **summary,
+                 failed_records=[f"{k.method} n={k.n_samples} sr_seed={k.sr_seed}: {why}" for k, why in report.failed])
     return summary
 
 
@@ -121,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             return launch_main([a for a in argv if "=" in a and not a.startswith("-")], views=views)
         sys.argv = [sys.argv[0], *argv]  # Hydra parses sys.argv
         run_job()
+    except (OSError, UnicodeDecodeError) as exc:  # the launcher's own writes: one line, exit 2
+        if (line := environment_error(exc)) is None:
+            raise
+        print(f"error: {line}", file=sys.stderr, flush=True)
+        return 2
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the job already says "interrupted"; no traceback
         why = str(exc) or "Ctrl-C"
         print(f"interrupted ({why}): finished records are kept; the same command continues where this stopped",

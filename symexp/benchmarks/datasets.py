@@ -55,6 +55,7 @@ class DatasetInfo:
     nominal: tuple[str, ...] = ()
     n_columns: int | None = None
     n_rows: int | None = None
+    classes: tuple[str, ...] = ()  # the class labels as the CSV spells them (a label outside: malformed data)
 
     @property
     def csv_name(self) -> str:
@@ -74,16 +75,18 @@ _CREDIT_G_NOMINAL = (
 REGISTRY: dict[str, DatasetInfo] = {
     d.name: d
     for d in (
-        DatasetInfo("blood_transfusion", "openml", 10101, 1464, "blood-transfusion-service-center", "Class", (), 5, 748),
-        DatasetInfo("vehicle", "openml", 53, 54, "vehicle", "Class", (), 19, 846),
+        DatasetInfo("blood_transfusion", "openml", 10101, 1464, "blood-transfusion-service-center", "Class", (), 5, 748, ("1", "2")),
+        DatasetInfo("vehicle", "openml", 53, 54, "vehicle", "Class", (), 19, 846, ("bus", "opel", "saab", "van")),
         DatasetInfo("australian", "openml", 146818, 40981, "Australian", "A15",
-                    ("A1", "A4", "A5", "A6", "A8", "A9", "A11", "A12"), 15, 690),
+                    ("A1", "A4", "A5", "A6", "A8", "A9", "A11", "A12"), 15, 690, ("0", "1")),
         DatasetInfo("car", "openml", 146821, 40975, "car", "class",
-                    ("buying", "maint", "doors", "persons", "lug_boot", "safety"), 7, 1728),
-        DatasetInfo("phoneme", "openml", 9952, 1489, "phoneme", "Class", (), 6, 5404),
-        DatasetInfo("segment", "openml", 146822, 40984, "segment", "class", (), 20, 2310),
-        DatasetInfo("credit_g", "openml", 31, 31, "credit-g", "class", _CREDIT_G_NOMINAL, 21, 1000),
-        DatasetInfo("kc1", "openml", 3917, 1067, "kc1", "defects", (), 22, 2109),
+                    ("buying", "maint", "doors", "persons", "lug_boot", "safety"), 7, 1728,
+                    ("acc", "good", "unacc", "vgood")),
+        DatasetInfo("phoneme", "openml", 9952, 1489, "phoneme", "Class", (), 6, 5404, ("1", "2")),
+        DatasetInfo("segment", "openml", 146822, 40984, "segment", "class", (), 20, 2310,
+                    ("brickface", "cement", "foliage", "grass", "path", "sky", "window")),
+        DatasetInfo("credit_g", "openml", 31, 31, "credit-g", "class", _CREDIT_G_NOMINAL, 21, 1000, ("bad", "good")),
+        DatasetInfo("kc1", "openml", 3917, 1067, "kc1", "defects", (), 22, 2109, ("false", "true")),
         DatasetInfo("breast_cancer", "sklearn", target="target", n_columns=31, n_rows=569),
         DatasetInfo("synthetic", "synthetic"),
     )
@@ -145,11 +148,15 @@ def csv_path(info: DatasetInfo, data_dir: Path) -> Path:
 
 
 def read_header(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        try:
-            return next(csv.reader(fh))
-        except StopIteration:
-            return []
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            try:
+                return next(csv.reader(fh))
+            except StopIteration:
+                return []
+    except UnicodeDecodeError as exc:
+        raise SymexpError(f"data file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); replace it with "
+                          "the OpenML CSV (docs/split.md) or re-save it as UTF-8") from None
 
 
 def check_header(info: DatasetInfo, path: Path | str, header: list[str]) -> None:
@@ -205,7 +212,10 @@ def read_csv(info: DatasetInfo, path: Path) -> RawData:
     # credit-g's "none" are values.
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise SymexpError(f"dataset {info.name}: {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                          "replace it with the OpenML CSV or re-save it as UTF-8") from None
+    except (ValueError, pd.errors.ParserError) as exc:
         raise SymexpError(f"dataset {info.name}: cannot read {path}: {str(exc).splitlines()[0]}") from None
     check_header(info, path, list(df.columns))
     features = list(df.columns[:-1])
@@ -213,6 +223,13 @@ def read_csv(info: DatasetInfo, path: Path) -> RawData:
     try:
         X = _typed_frame(df[features], nominal)
         y = _labels(df[info.target])
+        if info.classes:
+            unknown = ~pd.Series(y).isin(info.classes).to_numpy()
+            if unknown.any():
+                row = int(np.flatnonzero(unknown)[0])
+                raise SymexpError(f"class label {y[row]!r} in data row {row + 1} ({int(unknown.sum())} such row(s)) "
+                                  f"is not one of the dataset's classes {', '.join(info.classes)}; replace the file "
+                                  "with the OpenML CSV")
     except SymexpError as exc:
         raise SymexpError(f"dataset {info.name}: {path}: {exc}") from None
     return RawData(X=X, y=y, nominal=nominal, source="csv")

@@ -6,16 +6,22 @@ by fANOVA on the surrogate, and fits symbolic regression on random configuration
 numerical hyperparameters labelled by the surrogate (the paper's BO-GP idea, Section 4.1.1),
 with the other hyperparameters integrated out by partial dependence (Section 4.1.3).
 
-SR fits the standardised target, with log-scaled hyperparameters entering as ``log10(x)``
-(:mod:`.formula`, :mod:`.search`); formulas are written back in the run's units. Every candidate
-is scored against the surrogate and the run's own evaluations (:mod:`.quality`); the Pareto front
-of accuracy vs complexity (:mod:`.front`) gives the default formula (the simplest within 0.005 of
-the best R^2 against the surrogate), and :mod:`.report` writes a report that starts with any
-warning about its quality. The steps are in :mod:`.explanation`; the defaults in :mod:`.defaults`.
+SR fits the standardised target, with a log-scaled hyperparameter ``lr`` entering only as the
+variable ``log10_lr = log10(lr)`` (:mod:`.formula`, :mod:`.search`). Every candidate is scored
+against the surrogate and the run's own evaluations (:mod:`.quality`), and every front member on
+evaluations not used to fit it (:mod:`.heldout`: cross-validation, surrogate and constants refitted
+per fold; the report's headline, with a split-conformal interval); the default formula is the knee
+of the front on held-out error (:mod:`.front`), and :mod:`.report` writes a report that starts with
+any warning about its quality. A candidate that cannot be stored or is undefined on the box is
+dropped with a note. The steps are in :mod:`.explanation`; the defaults in :mod:`.defaults`.
 
     from symexp.explain import explain
     result = explain("smac3_output/run/0", out_dir="explanation")
-    print(result.chosen.formula, result.warnings)
+    print(result.chosen.formula, result.chosen.metrics["heldout"], result.warnings)
+
+    # a stored report's formula at raw hyperparameter values, exactly as printed:
+    from symexp.explain import evaluate
+    values = evaluate(json.load(open("explanation/summary.json")), {"lr": [1e-3, 1e-2], "depth": [3, 6]})
 
 Categorical hyperparameters enter the surrogate (SMAC's Hamming kernel on the choice index) and
 the importances, but never a formula: they are integrated out, and asking for one in the formula
@@ -31,12 +37,12 @@ from typing import Any
 
 from symexp.explain.defaults import DEFAULTS, ENGINES
 
-__all__ = ["DEFAULTS", "ENGINES", "Explanation", "RunData", "box_axis", "check_select", "explain", "explain_run",
-           "label", "read_run"]
+__all__ = ["DEFAULTS", "ENGINES", "Explanation", "RunData", "box_axis", "check_select", "evaluate", "explain",
+           "explain_run", "label", "read_run"]
 
 _LAZY = {"Explanation": "explanation", "explain": "explanation", "explain_run": "explanation",
          "box_axis": "explanation", "check_select": "explanation", "label": "explanation",
-         "RunData": "readers", "read_run": "readers"}
+         "evaluate": "formula", "RunData": "readers", "read_run": "readers"}
 
 
 def __getattr__(name: str) -> Any:

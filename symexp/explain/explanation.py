@@ -16,17 +16,27 @@ import numpy as np
 
 from symexp.errors import SymexpError, unknown_choice
 from symexp.explain.formula import FUNCTION_MEANINGS, UNITS, Variables, functions_used, guard_notes
-from symexp.explain.front import R2_TOLERANCE, accuracy_choice, dedupe, elbow_index, pareto_front
+from symexp.explain.front import R2_TOLERANCE, accuracy_choice, dedupe, knee_index, pareto_front
+from symexp.explain.heldout import heldout_metrics, heldout_predictions
 from symexp.explain.quality import Reference, fit_stats, score, warnings_for
 from symexp.explain.readers import RunData, check_run, read_run
 from symexp.explain.defaults import DEFAULTS, ENGINES
-from symexp.explain.search import Formula, search
-from symexp.explain.surrogate import GPSurrogate, cross_validated_predictions
+from symexp.explain.search import Formula, drop_note, search
+from symexp.explain.surrogate import GPSurrogate, cross_validated_models
 from symexp.seeding import derive_seed
 from symexp.benchmarks.space import Numerical, SearchSpace
 from symexp.symbolic import SRSettings
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
+
+#: How the default formula is chosen, by rule name (``summary["choice_rule"]``).
+RULES = {
+    "knee": "the knee of the front: the paper's elbow rule (Appendix A) along the front on held-out RMSE: from the "
+            "simplest formula, stop before a step that adds at least 2 operations for less than 10 % less "
+            "held-out error",
+    "r2_tolerance": f"simplest formula with R^2 vs surrogate within {R2_TOLERANCE} of the best on the front "
+                    f"(no held-out error: --cv-folds 0)",
+}
 MAX_IMPORTANCE_GRID = 100_000
 
 
@@ -53,8 +63,9 @@ class Explanation:
     reference: Reference
     candidates: list[Formula]
     front: list[Formula]
-    elbow: int
     rule: int
+    rule_name: str
+    alternatives: dict[str, int]
     chosen_index: int
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -66,12 +77,14 @@ class Explanation:
 
     @property
     def explained_space(self) -> SearchSpace:
-        return self.run.space.subspace(self.explained)
+        """The explained hyperparameters, numerical (a categorical as its choice index)."""
+        return explained_numeric_space(self.run, self.explained)
 
     @property
     def warnings(self) -> list[str]:
         """Warnings about the chosen formula and the surrogate (:func:`quality.warnings_for`)."""
-        free = {s.name for s in self.chosen.expression.free_symbols}
+        owners = self.variables.owners
+        free = {owners.get(s.name, s.name) for s in self.chosen.expression.free_symbols}
         cv_r2 = None if self.surrogate_cv is None else self.surrogate_cv["r2"]
         return warnings_for(self.chosen.metrics, free, self.explained, self.importance, cv_r2,
                             dict(self.run.original_names))
@@ -80,6 +93,10 @@ class Explanation:
         """The same explanation with front member ``index`` as the chosen formula."""
         check_select(index, len(self.front))
         return dataclasses.replace(self, chosen_index=int(index))
+
+    def predict(self, formula: Formula, X_sub: np.ndarray) -> np.ndarray:
+        """``formula`` at raw configurations of the explained hyperparameters (m, k) -> (m,)."""
+        return self.variables.predict(formula.expression, X_sub)
 
     def surrogate_pd(self, X_sub: np.ndarray) -> np.ndarray:
         """The surrogate at configurations of the explained hyperparameters (others integrated out)."""
@@ -101,7 +118,7 @@ class Explanation:
             space.append(entry)
         variables = []
         for v in self.variables.describe():
-            v["hyperparameter"] = run.display_name(v["symbol"])
+            v["hyperparameter"] = run.display_name(v["name"])
             variables.append(v)
         fns = functions_used([c.expression for c in self.front])
         chosen = self.chosen
@@ -126,13 +143,14 @@ class Explanation:
             "sr": {"engine": self.engine, "n_samples": int(len(self.y_train)), "seeds": list(self.sr_seeds),
                    "parsimony": list(self.parsimony) if self.engine != "operon" else None,
                    "check_points": int(len(self.reference.y_check)), "n_background": self.n_background,
-                   "seed": self.seed, "settings": self.settings.to_dict(),
+                   "seed": self.seed, "settings": dict(self.settings.to_dict(), engine=self.engine),
                    "simplify_operon": DEFAULTS.simplify_operon},
             "front": [dict(c.to_dict(), position=i) for i, c in enumerate(self.front)],
             "candidates": [c.to_dict() for c in self.candidates],
-            "choice_rule": f"simplest formula with R^2 vs surrogate within {R2_TOLERANCE} of the best on the front",
+            "choice_rule": RULES[self.rule_name],
+            "rule_name": self.rule_name,
             "rule": int(self.rule),
-            "elbow": int(self.elbow),
+            "alternatives": {k: int(v) for k, v in self.alternatives.items()},
             "chosen": dict(chosen.to_dict(), position=int(self.chosen_index),
                            selected_by="rule" if self.chosen_index == self.rule else "user"),
             "best_observed": {"config": run.describe_config(run.X[best]), "value": float(run.y[best]),
@@ -145,6 +163,16 @@ class Explanation:
 # ----------------------------------------------------------------------------------------------
 # steps
 # ----------------------------------------------------------------------------------------------
+
+def explained_numeric_space(run: RunData, explained: Sequence[str]) -> SearchSpace:
+    """``explained`` as a numerical space: a categorical as its choice index, an integer in
+    ``[0, k - 1]`` (the formula sees it through indicators, :class:`Variables`)."""
+    hps = []
+    for name in explained:
+        hp = run.space[name]
+        hps.append(hp if hp.is_numerical else Numerical(name, 0, len(hp.choices) - 1, integer=True))
+    return SearchSpace(tuple(hps))
+
 
 def check_select(index: Any, n: int) -> int:
     if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= int(index) < n:
@@ -215,32 +243,17 @@ def requested_features(run: RunData, hyperparameters: Sequence[str] | str | None
         raise SymexpError("--hyperparameters is empty")
     if len(set(names)) != len(names):
         raise SymexpError(f"duplicate hyperparameters in {list(hyperparameters)}")
-    bad = [n for n in names if n in set(run.categorical)]
-    if bad:
-        raise SymexpError(
-            f"categorical hyperparameter(s) {', '.join(bad)} cannot be in a formula (a formula needs numbers); "
-            f"they are modelled by the surrogate and integrated out. Choose from the numerical ones: "
-            f"{', '.join(run.numerical) or 'none'}")
     return names
 
 
 def choose_features(run: RunData, importance: dict[str, float], requested: list[str] | None,
                     top_k: int, notes: list[str]) -> list[str]:
-    cats = set(run.categorical)
     if requested is not None:
         return list(requested)
-    numerical = [n for n in sorted(importance, key=lambda n: -importance[n]) if n not in cats]
-    if not numerical:
-        raise SymexpError("the run has no numerical hyperparameters; a formula needs at least one")
-    if top_k > len(numerical):
-        notes.append(f"top-k {top_k} > {len(numerical)} numerical hyperparameter(s): explaining all of them")
-    chosen = numerical[:top_k]
-    skipped = [n for n in sorted(importance, key=lambda n: -importance[n]) if n in cats
-               and importance[n] >= min(importance[c] for c in chosen)]
-    if skipped:
-        notes.append(f"categorical hyperparameter(s) {', '.join(skipped)} rank among the most important but cannot "
-                     f"be in a formula; they are integrated out")
-    return chosen
+    ranked = sorted(importance, key=lambda n: -importance[n])
+    if top_k > len(ranked):
+        notes.append(f"top-k {top_k} > {len(ranked)} hyperparameter(s): explaining all of them")
+    return ranked[:top_k]
 
 
 def sr_settings(settings: SRSettings | None = None, population_size: int | None = None,
@@ -299,7 +312,7 @@ class Progress:
 def explain(source: str | Path | RunData, *, kind: str | None = None, study: str | None = None,
             space_file: str | Path | None = None, cost_column: str = "cost", objective: int | None = None,
             drop_nonfinite: bool = False, ignore_columns: Sequence[str] | None = None, direction: str | None = None,
-            out_dir: str | Path | None = None, report_format: str = "md", force: bool = False,
+            budget: float | str | None = None, out_dir: str | Path | None = None, report_format: str = "md", force: bool = False,
             **options: Any) -> Explanation:
     """Read a run (see :func:`read_run`), explain it (:func:`explain_run`), and write the report
     to ``out_dir`` when given (``report_format``: ``md`` or ``html``). An existing, non-empty
@@ -313,7 +326,7 @@ def explain(source: str | Path | RunData, *, kind: str | None = None, study: str
     t0 = time.perf_counter()
     run = source if isinstance(source, RunData) else read_run(
         source, kind, study=study, space_file=space_file, cost_column=cost_column, objective=objective,
-        drop_nonfinite=drop_nonfinite, ignore_columns=ignore_columns, direction=direction)
+        drop_nonfinite=drop_nonfinite, ignore_columns=ignore_columns, direction=direction, budget=budget)
     read_s = time.perf_counter() - t0
     result = explain_run(run, **options)
     result.timings = {"read": read_s, **result.timings}
@@ -390,7 +403,7 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
     check_run(run, min_evaluations)
 
     fits = n_fits(engine, len(seeds), len(pars))
-    steps = Progress(5 + fits, progress)
+    steps = Progress(5 + fits + (1 if cv_folds else 0), progress)
     limit = "no time limit" if base.time_limit_s is None else f"each stopped at {base.time_limit_s:g} s"
     steps.say(f"{run.n} evaluations, {run.space.dim} hyperparameter(s); {fits} SR fit(s) with {engine} ({limit})")
     timings: dict[str, float] = {}
@@ -401,13 +414,17 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         steps("GP surrogate")
         surrogate = GPSurrogate(run.space, seed=seed).fit(run.X, run.y)
         cv = None
+        fold_tests: list[np.ndarray] = []
+        fold_models: list[GPSurrogate] = []
         if cv_folds:
             steps(f"surrogate cross-validation ({cv_folds} folds)")
-            held_out = cross_validated_predictions(run.space, run.X, run.y, seed=seed, folds=cv_folds)
+            held_out, fold_tests, fold_models = cross_validated_models(run.space, run.X, run.y, seed=seed,
+                                                                       folds=cv_folds)
             cv = dict(fit_stats(held_out, run.y), folds=int(min(cv_folds, run.n)))
         else:
             steps("surrogate cross-validation skipped")
-            notes.append("surrogate not cross-validated (--cv-folds 0): its quality is unchecked")
+            notes.append("surrogate not cross-validated (--cv-folds 0): its quality and the formulas' held-out "
+                         "quality are unchecked")
         timings["surrogate"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -415,11 +432,16 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         numeric = run.numeric_space()
         importance, method = importance_of(surrogate.mean, numeric, seed)
         timings["importance"] = time.perf_counter() - t
-        if run.categorical:
-            notes.append(f"categorical hyperparameter(s) {', '.join(run.categorical)}: modelled by the GP "
-                         f"(Hamming kernel on the choice), never in the formula (integrated out)")
-
         explained = choose_features(run, importance, requested, top_k, notes)
+        cats_out = [c for c in run.categorical if c not in explained]
+        cats_in = [c for c in run.categorical if c in explained]
+        if cats_out:
+            notes.append(f"categorical hyperparameter(s) {', '.join(cats_out)}: modelled by the GP (Hamming kernel on "
+                         f"the choice), not among the explained ones (integrated out)")
+        if cats_in:
+            notes.append("categorical hyperparameter(s) " + "; ".join(
+                f"{run.display_name(c)} in the formula as 0/1 indicators of its choices but the first "
+                f"({run.space[c].choices[0]}, the baseline)" for c in cats_in))
         others = [n for n in run.space.names if n not in explained]
         if others:
             notes.append(f"{', '.join(others)} integrated out by partial dependence over {n_background} uniform "
@@ -429,8 +451,8 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         steps("surrogate labels")
         from symexp.sampling import random_configurations
 
-        sub = run.space.subspace(explained)
-        variables = Variables.of(sub, units)
+        sub = explained_numeric_space(run, explained)
+        variables = Variables.of(sub, units, {c: run.space[c].choices for c in explained if c in set(run.categorical)})
         X_train = random_configurations(sub, n_samples, derive_seed("explain-samples", seed))
         y_train = label(run, surrogate, explained, X_train, n_background, seed)
         X_check = box_grid(sub, check_points)
@@ -439,12 +461,15 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         X_runs = run.X[:, cols]
         effect = surrogate.mean(run.X) - label(run, surrogate, explained, X_runs, n_background, seed) if others \
             else np.zeros(run.n)
-        reference = Reference(list(explained), X_check, y_check, X_runs, run.y.copy(), effect)
+        reference = Reference(variables, X_check, y_check, X_runs, run.y.copy(), effect)
         timings["labels"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        dropped: list[tuple[str, str]] = []
         candidates = search(X_train, y_train, X_check, variables, engine, base, seeds, pars, steps,
-                            simplify_operon=DEFAULTS.simplify_operon)
+                            simplify_operon=DEFAULTS.simplify_operon, dropped=dropped)
+        if drop_note(dropped):
+            notes.append(drop_note(dropped))
         timings["sr"] = time.perf_counter() - t
         t = time.perf_counter()
         steps(f"scoring {len(candidates)} formulas")
@@ -453,30 +478,45 @@ def explain_run(run: RunData, *, hyperparameters: Sequence[str] | str | None = N
         candidates = dedupe(candidates)
         front = pareto_front(candidates)
         for c in front:
-            c.guards = guard_notes(c.expression, sub, X_check)
+            c.guards = guard_notes(c.expression, variables, X_check)
         timings["scoring"] = time.perf_counter() - t
+        if fold_models and front:
+            t = time.perf_counter()
+            steps(f"held-out quality of {len(front)} front formulas ({len(fold_models)} folds)")
+            fold_labels = [label(run, m, explained, X_train, n_background, seed) for m in fold_models]
+            U_train = variables.transform(X_train)
+            for c in front:
+                pred = heldout_predictions(c.expression, variables, U_train, fold_labels, fold_tests, X_runs)
+                c.metrics["heldout"] = heldout_metrics(pred, run.y, len(fold_models))
+            timings["heldout"] = time.perf_counter() - t
     steps.done()
 
     if not front:
         raise SymexpError("symbolic regression found no formula that is finite on the explained box; try more "
                           "generations, another seed or a smaller function set")
-    elbow = elbow_index(front)
-    rule = accuracy_choice([c.metrics["surrogate"]["r2"] for c in front])
+    alternatives = {"r2_tolerance": accuracy_choice([c.metrics["surrogate"]["r2"] for c in front])}
+    if fold_models:
+        alternatives["knee"] = knee_index([c.complexity for c in front],
+                                          [c.metrics["heldout"]["rmse"] for c in front], float(np.std(run.y)))
+    rule_name = "knee" if "knee" in alternatives else "r2_tolerance"
+    rule = alternatives[rule_name]
     if any(c.timed_out for c in candidates):
         notes.append(f"{len({(c.engine, c.seed, c.parsimony) for c in candidates if c.timed_out})} SR fit(s) "
                      f"stopped at the time limit ({base.time_limit_s:g} s)")
-    ints = [run.display_name(hp.name) for hp in sub if hp.integer]
+    ints = [run.display_name(hp.name) for hp in sub if hp.integer and hp.name not in set(run.categorical)]
     if ints:
         notes.append(f"integer hyperparameter(s) {', '.join(ints)} are continuous in the formula; read it at whole "
                      f"numbers")
     if any(variables.log10):
         logs = [run.display_name(n) for n, flag in zip(explained, variables.log10) if flag]
-        notes.append(f"log-scaled {', '.join(logs)} enter{'s' if len(logs) == 1 else ''} the formula as log10 "
-                     f"(base-10 logarithm; --units raw for raw units)")
+        syms = [f"log10_{n} = log10({run.display_name(n)})" for n, flag in zip(explained, variables.log10) if flag]
+        notes.append(f"log-scaled {', '.join(logs)} enter{'s' if len(logs) == 1 else ''} the formula only through "
+                     f"{'its' if len(logs) == 1 else 'their'} base-10 logarithm: {', '.join(syms)} (--units raw for "
+                     f"raw units)")
     return Explanation(
         run=run, surrogate=surrogate, surrogate_cv=cv, importance=importance, importance_method=method,
         explained=list(explained), integrated_out=others, variables=variables, settings=base, engine=engine,
         parsimony=pars, sr_seeds=seeds, seed=int(seed), n_background=int(n_background), X_train=X_train,
-        y_train=y_train, reference=reference, candidates=candidates, front=front, elbow=elbow, rule=rule,
-        chosen_index=rule,
+        y_train=y_train, reference=reference, candidates=candidates, front=front, rule=rule, rule_name=rule_name,
+        alternatives=alternatives, chosen_index=rule,
         notes=notes, timings=timings)

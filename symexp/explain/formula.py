@@ -5,8 +5,11 @@ Variables. Symbolic regression sees each explained hyperparameter either as it i
 log-scaled one (the default, ``units="log10"``), as ``log10(x)``: over ``[1e-4, 10]`` a log-scaled
 hyperparameter varies over five decades, and a formula in raw units (``sin(gamma)``,
 ``exp(-69*lr)``) has to bend where the run did its looking. :class:`Variables` does the transform;
-:func:`write_back` substitutes ``log10(x)`` for the transformed variable, so the formula reads in
-the hyperparameter's own units with an explicit ``log10``.
+the transformed hyperparameter is a variable of its own, ``log10_lr`` (the report states
+``log10_lr = log10(lr)``), so that the formula uses one unit per hyperparameter: no simplification
+can turn ``exp(a*log10_lr)`` into a raw power of ``lr``. ``units="raw"`` gives raw units throughout.
+:func:`evaluate` re-evaluates a stored formula (``summary.json``) at raw configurations, exactly as
+printed.
 
 Target. SR fits the standardised target ``z = (y - mean) / std`` (gplearn's constant range and
 parsimony assume values of order one; costs in a narrow band such as 0.06 to 0.11 otherwise
@@ -39,6 +42,10 @@ from symexp.errors import SymexpError
 from symexp.benchmarks.space import SearchSpace
 
 UNITS = ("log10", "raw")
+#: A log-scaled hyperparameter ``lr`` enters a log10-unit formula as the variable ``log10_lr``.
+LOG10_PREFIX = "log10_"
+#: A categorical ``kernel`` enters as indicators ``kernel_is_<choice>`` (all but the first choice).
+INDICATOR_INFIX = "_is_"
 ROUNDING_TOLERANCE = 0.002
 ROUNDING_DIGITS = (3, 4, 5, 6, 8, 12)
 
@@ -63,79 +70,179 @@ FUNCTION_MEANINGS: dict[str, str] = {
 # variables
 # ----------------------------------------------------------------------------------------------
 
+def indicator_name(name: str, choice: str) -> str:
+    """The formula variable of ``name == choice``: ``<name>_is_<choice>`` (an identifier)."""
+    import re
+
+    return f"{name}{INDICATOR_INFIX}{re.sub(r'[^0-9A-Za-z_]', '_', str(choice))}"
+
+
 @dataclass(frozen=True)
 class Variables:
-    """The explained hyperparameters as SR sees them.
+    """The explained hyperparameters as SR sees them, as formula symbols.
 
     Attributes
     ----------
     space : SearchSpace
-        The explained hyperparameters (numerical), in formula order; names are formula symbols.
+        The explained hyperparameters, in formula order, all numerical: a categorical one as its
+        choice index ``0 .. k-1`` (integer).
     log10 : tuple of bool
-        Per hyperparameter: SR sees ``log10(x)`` instead of ``x``.
+        Per hyperparameter: SR sees ``log10(x)`` instead of ``x``; its formula symbol is then
+        ``log10_<name>`` (:data:`LOG10_PREFIX`), a variable of its own, so that no simplification
+        can turn it back into a power of ``x``: a log-scaled hyperparameter appears in every
+        formula in one unit only.
+    choices : tuple
+        Per hyperparameter: None, or the choices of a categorical one. A categorical enters as
+        one 0/1 indicator per choice but the first (the baseline): ``kernel_is_poly`` is 1 where
+        ``kernel = poly``; the formula's terms in it are that choice's effect.
     """
 
     space: SearchSpace
     log10: tuple[bool, ...]
+    choices: tuple[tuple[str, ...] | None, ...] = ()
 
     @classmethod
-    def of(cls, space: SearchSpace, units: str) -> Variables:
+    def of(cls, space: SearchSpace, units: str, choices: dict[str, Sequence[str]] | None = None) -> Variables:
         if units not in UNITS:
             from symexp.errors import unknown_choice
 
             raise unknown_choice("units", units, UNITS)
-        return cls(space, tuple(bool(hp.log) and units == "log10" for hp in space))
+        choices = choices or {}
+        out = cls(space, tuple(bool(hp.log) and units == "log10" and hp.name not in choices for hp in space),
+                  tuple(tuple(str(c) for c in choices[hp.name]) if hp.name in choices else None for hp in space))
+        names = out.formula_names
+        plain = {n for n, f, c in zip(space.names, out.log10, out.choices) if not f and c is None}
+        clash = (set(names) - plain) & set(space.names)
+        if clash or len(set(names)) != len(names):
+            raise SymexpError(f"hyperparameter names clash with the formula's derived variables: "
+                              f"{sorted(clash) or sorted(n for n in names if names.count(n) > 1)}")
+        return out
+
+    def _choices(self, j: int) -> tuple[str, ...] | None:
+        return self.choices[j] if self.choices else None
 
     @property
     def names(self) -> list[str]:
+        """The hyperparameters' names (formula order)."""
         return self.space.names
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Raw configurations (m, k) -> SR inputs (m, k): log10 for the flagged columns."""
-        U = np.array(X, dtype=float, copy=True)
-        for j, flag in enumerate(self.log10):
-            if flag:
-                U[:, j] = np.log10(U[:, j])
-        return U
-
-    def symbols(self) -> list[sp.Symbol]:
-        """The formula's symbols in raw units; positive / nonnegative from the box."""
+    @property
+    def formula_names(self) -> list[str]:
+        """The formula's variable names: ``log10_<name>`` for a log10 variable, ``<name>_is_<choice>``
+        per non-baseline choice of a categorical, else ``<name>``."""
         out = []
-        for hp in self.space:
-            if hp.lower > 0:
-                out.append(sp.Symbol(hp.name, positive=True))
-            elif hp.lower >= 0:
-                out.append(sp.Symbol(hp.name, nonnegative=True))
+        for j, (n, flag) in enumerate(zip(self.space.names, self.log10)):
+            ch = self._choices(j)
+            if ch is not None:
+                out += [indicator_name(n, c) for c in ch[1:]]
             else:
-                out.append(sp.Symbol(hp.name, real=True))
+                out.append(LOG10_PREFIX + n if flag else n)
         return out
 
-    def leaves(self) -> list[sp.Expr]:
-        """What each SR input stands for in raw units: ``log10(x)`` or ``x``."""
-        return [log10(s) if flag else s for s, flag in zip(self.symbols(), self.log10)]
+    @property
+    def owners(self) -> dict[str, str]:
+        """Formula variable -> the hyperparameter it belongs to."""
+        out = {}
+        for j, n in enumerate(self.space.names):
+            ch = self._choices(j)
+            if ch is not None:
+                out.update({indicator_name(n, c): n for c in ch[1:]})
+            else:
+                out[LOG10_PREFIX + n if self.log10[j] else n] = n
+        return out
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Raw configurations (m, k) -> formula inputs (m, len(formula_names)): log10 for the
+        flagged columns, indicators for a categorical's choice index."""
+        X = np.asarray(X, dtype=float)
+        cols = []
+        for j, flag in enumerate(self.log10):
+            ch = self._choices(j)
+            if ch is not None:
+                idx = np.clip(np.rint(X[:, j]), 0, len(ch) - 1)
+                cols += [(idx == c).astype(float) for c in range(1, len(ch))]
+            elif flag:
+                with np.errstate(all="ignore"):
+                    cols.append(np.log10(X[:, j]))
+            else:
+                cols.append(X[:, j].copy())
+        return np.column_stack(cols) if cols else np.empty((len(X), 0))
+
+    def symbols(self) -> list[sp.Symbol]:
+        """The formula's symbols (:attr:`formula_names`); positive / nonnegative from the box."""
+        out = []
+        for j, (hp, flag) in enumerate(zip(self.space, self.log10)):
+            ch = self._choices(j)
+            if ch is not None:
+                out += [sp.Symbol(indicator_name(hp.name, c), nonnegative=True) for c in ch[1:]]
+                continue
+            name = LOG10_PREFIX + hp.name if flag else hp.name
+            lo = math.log10(hp.lower) if flag else hp.lower
+            if lo > 0:
+                out.append(sp.Symbol(name, positive=True))
+            elif lo >= 0:
+                out.append(sp.Symbol(name, nonnegative=True))
+            else:
+                out.append(sp.Symbol(name, real=True))
+        return out
+
+    def predict(self, expr: sp.Expr, X: np.ndarray) -> np.ndarray:
+        """``expr`` (in the formula's symbols) at raw configurations ``X`` (m, k) -> (m,)."""
+        return predict(expr, self.formula_names, self.transform(X))
 
     def describe(self) -> list[dict[str, Any]]:
-        """One entry per variable: symbol, how it enters, its range (for the report and JSON)."""
+        """One entry per formula variable: symbol, hyperparameter, how it enters, its range."""
         out = []
-        for hp, flag in zip(self.space, self.log10):
-            entry = {"symbol": hp.name, "enters_as": f"log10({hp.name})" if flag else hp.name,
-                     "lower": hp.lower, "upper": hp.upper, "log_scaled": bool(hp.log), "integer": bool(hp.integer)}
+        for j, (hp, flag) in enumerate(zip(self.space, self.log10)):
+            ch = self._choices(j)
+            if ch is not None:
+                for c in ch[1:]:
+                    out.append({"symbol": indicator_name(hp.name, c), "name": hp.name,
+                                "enters_as": f"1 if {hp.name} = {c} else 0 (baseline {ch[0]})", "log10": False,
+                                "lower": 0, "upper": 1, "log_scaled": False, "integer": True,
+                                "categorical": True, "choices": list(ch), "choice": c})
+                continue
+            entry = {"symbol": LOG10_PREFIX + hp.name if flag else hp.name, "name": hp.name,
+                     "enters_as": f"log10({hp.name})" if flag else hp.name,
+                     "log10": bool(flag), "lower": hp.lower, "upper": hp.upper, "log_scaled": bool(hp.log),
+                     "integer": bool(hp.integer)}
             if flag:
                 entry["enters_range"] = [math.log10(hp.lower), math.log10(hp.upper)]
             out.append(entry)
         return out
 
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any]) -> Variables:
+        """The variables of a stored ``summary.json`` (its ``variables`` entries)."""
+        from symexp.benchmarks.space import Numerical
+
+        hps, flags, choices, seen = [], [], [], set()
+        for v in summary["variables"]:
+            if v["name"] in seen:
+                continue
+            seen.add(v["name"])
+            if v.get("categorical"):
+                hps.append(Numerical(v["name"], 0, len(v["choices"]) - 1, integer=True))
+                flags.append(False)
+                choices.append(tuple(v["choices"]))
+                continue
+            hps.append(Numerical(v["name"], float(v["lower"]), float(v["upper"]), log=bool(v["log_scaled"]),
+                                 integer=bool(v["integer"])))
+            flags.append(bool(v["log10"]))
+            choices.append(None)
+        return cls(SearchSpace(tuple(hps)), tuple(flags), tuple(choices))
+
 
 def write_back(expr_z: sp.Expr, variables: Variables, mean: float, std: float) -> sp.Expr:
-    """``mean + std * expr_z`` with each SR input replaced by what it stands for (raw units),
-    and exponentials of log10 terms written as powers (:func:`log10_powers`)."""
-    leaves = dict(zip(variables.names, variables.leaves()))
+    """``mean + std * expr_z`` in the formula's symbols (``expr_z``'s symbols are named by
+    :attr:`Variables.formula_names`): the objective in the run's units."""
+    by_name = dict(zip(variables.formula_names, variables.symbols()))
     repl = {}
     for s in expr_z.free_symbols:
-        if s.name not in leaves:
-            raise SymexpError(f"formula uses unknown symbol {s.name}; valid: {', '.join(variables.names)}")
-        repl[s] = leaves[s.name]
-    return absorb_numbers(log10_powers(sp.Float(mean) + sp.Float(std) * expr_z.xreplace(repl)))
+        if s.name not in by_name:
+            raise SymexpError(f"formula uses unknown symbol {s.name}; valid: {', '.join(by_name)}")
+        repl[s] = by_name[s.name]
+    return absorb_numbers(sp.Float(mean) + sp.Float(std) * expr_z.xreplace(repl))
 
 
 def absorb_numbers(expr: sp.Expr) -> sp.Expr:
@@ -154,37 +261,6 @@ def absorb_numbers(expr: sp.Expr) -> sp.Expr:
         return sp.Mul(*[c * f if isinstance(f, sp.Add) else f for f in sp.Mul.make_args(rest)])
 
     return expr.replace(fits, absorb)
-
-
-def log10_powers(expr: sp.Expr) -> sp.Expr:
-    """``exp(a + b*log10(x) + ...)`` -> ``e**a * x**(b / ln 10) * ...``: a power law reads better
-    than an exponential of a logarithm (``n**1.007``, not ``exp(2.318*log10(n))``). Other
-    exponentials are left as they are."""
-    ln10 = math.log(10.0)
-
-    def is_linear_log10(e) -> bool:
-        if not isinstance(e, sp.exp):
-            return False
-        terms = sp.Add.make_args(sp.expand(e.args[0]))
-        found = False
-        for t in terms:
-            c, rest = t.as_coeff_Mul()
-            if rest == 1:
-                continue
-            if isinstance(rest, log10) and rest.args[0].is_Symbol:
-                found = True
-                continue
-            return False
-        return found
-
-    def rewrite(e):
-        out = sp.Integer(1)
-        for t in sp.Add.make_args(sp.expand(e.args[0])):
-            c, rest = t.as_coeff_Mul()
-            out *= sp.exp(c) if rest == 1 else rest.args[0] ** (float(c) / ln10)
-        return out
-
-    return expr.replace(is_linear_log10, rewrite)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -258,20 +334,20 @@ def _where(active: np.ndarray, X: np.ndarray, space: SearchSpace) -> str:
     return ", ".join(parts) if parts else "spread over the whole box"
 
 
-def guard_notes(expr: sp.Expr, space: SearchSpace, X_check: np.ndarray) -> list[str]:
+def guard_notes(expr: sp.Expr, variables: Variables, X_check: np.ndarray) -> list[str]:
     """For each guard left in ``expr`` (a ``Piecewise`` or ``Min``/``Max`` of gplearn's protected
     operations), where on the box (``X_check``, raw units) it acts."""
-    names = space.names
+    space = variables.space
     notes = []
     for node in sorted(expr.atoms(sp.Piecewise, sp.Min, sp.Max), key=sp.default_sort_key):
         if isinstance(node, sp.Piecewise):
             first = node.args[0]
-            cond = predict(sp.Piecewise((1, first.cond), (0, True)), names, X_check) > 0.5
+            cond = variables.predict(sp.Piecewise((1, first.cond), (0, True)), X_check) > 0.5
             active = ~cond
             what = (f"{sp.sstr(first.expr, full_prec=False)} is replaced by "
                     f"{sp.sstr(node.args[1].expr if len(node.args) > 1 else sp.nan, full_prec=False)}")
         else:
-            values = [predict(a, names, X_check) for a in node.args]
+            values = [variables.predict(a, X_check) for a in node.args]
             chosen = np.argmin(values, axis=0) if isinstance(node, sp.Min) else np.argmax(values, axis=0)
             active = chosen != chosen[0] if len(set(chosen.tolist())) > 1 else np.zeros(len(X_check), bool)
             what = f"{type(node).__name__}{tuple(node.args)} switches branch"
@@ -316,6 +392,20 @@ def to_tree(expr: Any) -> Any:
     return {"op": name, "args": [to_tree(a) for a in expr.args]}
 
 
+def storable(expr: sp.Expr) -> sp.Expr:
+    """``expr`` in a form :func:`to_tree` can store: SymPy's ``ITE`` (if-then-else, which
+    simplification can put into a guard's condition) rewritten with And / Or / Not. Raises
+    :class:`SymexpError` for anything else that cannot be stored (``zoo``, unknown functions)."""
+    from sympy.logic.boolalg import ITE
+
+    if expr.atoms(ITE):
+        expr = expr.replace(lambda e: isinstance(e, ITE), lambda e: e.to_nnf())
+    if expr.has(sp.zoo):  # only in dead branches of a guard (a live one is caught as not finite)
+        expr = expr.xreplace({sp.zoo: sp.nan})
+    to_tree(expr)
+    return expr
+
+
 def from_tree(tree: Any, symbols: Sequence[sp.Symbol]) -> sp.Expr:
     """The expression of a :func:`to_tree` tree; only whitelisted nodes and the given symbols."""
     by_name = {s.name: s for s in symbols}
@@ -340,6 +430,54 @@ def from_tree(tree: Any, symbols: Sequence[sp.Symbol]) -> sp.Expr:
         raise SymexpError(f"malformed formula tree node {str(t)[:60]}")
 
     return build(tree)
+
+
+def evaluate(summary: dict[str, Any], configs: Any, position: int | None = None) -> np.ndarray:
+    """A formula of a stored explanation (``summary.json``, as a dict) at raw configurations.
+
+    Parameters
+    ----------
+    summary : dict
+        The parsed ``summary.json`` of ``symexp explain``.
+    configs : mapping or array
+        Raw hyperparameter values (the run's own units, e.g. ``lr = 1e-3``, not ``log10_lr``):
+        a mapping from each explained hyperparameter's name to values (extra keys are ignored;
+        a categorical's values are its choices, e.g. ``"poly"``), or an array (m, k) with the
+        explained hyperparameters in ``summary["explained"]`` order (a categorical as its choice
+        index).
+    position : int, optional
+        Front position; default: the chosen formula (``summary["chosen"]``).
+
+    Returns
+    -------
+    ndarray (m,)
+        The formula's values, exactly as printed (the stored ``tree`` is the printed, rounded
+        formula; no text is evaluated); NaN where it is undefined.
+    """
+    variables = Variables.from_summary(summary)
+    formula = summary["chosen"] if position is None else summary["front"][int(position)]
+    expr = from_tree(formula["tree"], variables.symbols())
+    if isinstance(configs, dict):
+        missing = [n for n in variables.names if n not in configs]
+        if missing:
+            raise SymexpError(f"configs lack the explained hyperparameter(s) {', '.join(missing)}")
+        cols = []
+        for j, n in enumerate(variables.names):
+            ch = variables._choices(j)
+            values = np.asarray(configs[n], dtype=object if ch is not None else float).reshape(-1)
+            if ch is not None:  # a categorical: its choices (or their indices)
+                bad = [v for v in values if str(v) not in ch and not isinstance(v, int | np.integer)]
+                if bad:
+                    raise SymexpError(f"{n}={bad[0]!r} is not a choice of {n}: {', '.join(ch)}")
+                values = np.array([ch.index(str(v)) if str(v) in ch else int(v) for v in values], dtype=float)
+            cols.append(values.astype(float))
+        X = np.column_stack(cols)
+    else:
+        X = np.atleast_2d(np.asarray(configs, dtype=float))
+        if X.shape[1] != len(variables.names):
+            raise SymexpError(f"configs must have {len(variables.names)} columns ({', '.join(variables.names)}), "
+                              f"got {X.shape[1]}")
+    return variables.predict(expr, X)
 
 
 # ----------------------------------------------------------------------------------------------

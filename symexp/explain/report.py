@@ -1,54 +1,65 @@
-"""The report of an explanation: a folder with a Markdown or HTML page, plots and a JSON summary.
+"""The report of an explanation: a folder with a Markdown and an HTML page, plots and a JSON summary.
 
 Files written to ``out_dir``:
 
-- ``report.md`` or ``report.html``: warnings first, then the chosen formula (text, and LaTeX: as
-  ``$$...$$`` in Markdown, as MathML in HTML, which browsers render without any script or
-  network access), its quality, the symbols with their units and the meaning of every function,
-  the landscape, the Pareto front, the importances, the surrogate's fit and the notes;
+- ``report.md`` and ``report.html`` (always both; the HTML page is self-contained: figures
+  embedded as data URIs, the formula as MathML, no script or network access): warnings first,
+  then the chosen formula, its held-out quality (the headline) and its split-conformal interval,
+  in-sample figures labelled as such, the symbols with their units and the meaning of every
+  function, the 1-D partial dependence plots, the landscape, the Pareto front, the importances,
+  the surrogate's fit and the notes;
+- ``pd.png``: per explained hyperparameter, the surrogate's partial dependence (every other
+  hyperparameter integrated out), the formula's (averaged over the other explained ones), the
+  conformal band around the formula, and the evaluations as a rug;
 - ``landscape.png``: surrogate and formula over the top two explained hyperparameters on a fine
   grid (the others integrated out by partial dependence), their difference, and the evaluated
   configurations; a line plot when one hyperparameter is explained;
-- ``front.png``: complexity vs RMSE of every candidate, the front, the default choice, the paper's elbow and the chosen formula;
+- ``front.png``: complexity vs held-out RMSE (and RMSE vs the surrogate) of the front, the default
+  choice and the chosen formula;
 - ``importance.png``: fANOVA importances, by whether the hyperparameter is in the formula;
-- ``landscape.json``: the surrogate on the landscape grid and the evaluated points, so that
-  ``symexp explain OUT_DIR --select N`` can redraw the report for another front member without
-  refitting anything;
-- ``summary.json``: for scripts. Schema (version 2)::
+- ``landscape.json``: the surrogate on the landscape grid and the 1-D axes, and the evaluated
+  points, so that ``symexp explain OUT_DIR --select N`` can redraw both pages for another front
+  member without refitting anything;
+- ``summary.json``: for scripts. Schema (version 3)::
 
-    symexp_explain: 2
+    symexp_explain: 3
     source:       {kind: smac3|optuna|csv, path, n_evaluations, objective_name, direction, n_trials?,
                    study?, objective?, cost_column?, space_file?}
     objective:    {name, direction: minimize|maximize, better: "lower is better"|"higher is better",
                    n_objectives, index}
     warnings:     [str]                   quality warnings about the chosen formula (empty: none)
     space:        [{name, original_name?, type: float|int|categorical, lower?, upper?, log?, choices?}]
-    variables:    [{symbol, hyperparameter, enters_as, lower, upper, log_scaled, integer, enters_range?}]
+    variables:    [{symbol, name, hyperparameter, enters_as, log10, lower, upper, log_scaled, integer,
+                    enters_range?}]       symbol: the formula's variable (log10_lr = log10(lr))
     units:        log10|raw               how log-scaled hyperparameters enter the formulas
     functions:    {name: meaning}         every function used on the front
     notes:        [str]                   what was decided along the way
     surrogate:    {kind: smac-gp, kernel, kernel_fitted, seed, n_restarts, n_train, train_rmse,
                    cv: {rmse, r2, folds} | null, fit: {rmse, r2}, objective_std}
     importance:   {method, values: {name: share of variance}}     sorted, most important first
-    explained:    [name]                  the formula's variables
+    explained:    [name]                  the explained hyperparameters (formula order)
     integrated_out: [name]
     sr:           {engine: operon|gplearn|both, n_samples, seeds, parsimony, check_points,
-                   n_background, seed, settings: {SRSettings fields}, simplify_operon}
+                   n_background, seed, settings: {SRSettings fields, engine = the engine used},
+                   simplify_operon}
     front:        [formula + position]    simplest first
     candidates:   [formula]               every distinct formula found
     choice_rule:  str                     how the default formula is chosen (:mod:`symexp.explain.front`)
+    rule_name:    knee|r2_tolerance       the rule that chose the default
     rule:         int                     front position the rule chooses
-    elbow:        int                     front position the paper's elbow rule would choose
+    alternatives: {rule name: position}   what each rule would choose
     chosen:       formula + {position, selected_by: rule|user}
     best_observed: {config: {name: value}, value, row}   the maximum of a maximised objective
     timings_s:    {step: seconds}
-    files:        {report, summary, landscape_data, plots: {landscape, front, importance}, out_dir}
+    files:        {report, pages, summary, landscape_data, plots: {...}, out_dir}
 
   A formula is ``{id, engine, seed, parsimony (null for operon), formula, latex, complexity, tree,
-  guards, program, timed_out, fit_seconds, surrogate: {rmse, r2}, evaluations: {rmse, r2,
-  r2_alone}, finite_on_box}`` (metrics: :mod:`symexp.explain.quality`). ``formula`` is SymPy text
-  in the run's units (``log10`` = base-10 logarithm, ``log`` = natural logarithm); ``tree`` is the
-  same formula as data (:func:`symexp.explain.formula.from_tree`), to read it back without
+  guards, program, timed_out, fit_seconds, heldout: {r2, rmse, interval, coverage, n, folds,
+  method}, surrogate: {rmse, r2}, evaluations: {rmse, r2, r2_alone}, finite_on_box}`` (metrics:
+  :mod:`symexp.explain.quality`, :mod:`symexp.explain.heldout`; ``heldout`` absent with
+  ``--cv-folds 0``). ``formula`` is SymPy text in the formula's variables (``log10_lr`` for a
+  log-scaled ``lr``; ``log`` = natural logarithm); ``tree`` is the same formula as data.
+  :func:`symexp.explain.evaluate` evaluates it at raw configurations, exactly as printed, without
   evaluating text.
 """
 
@@ -64,7 +75,7 @@ import sympy as sp
 
 from symexp.store.atomic import atomic_write_json, atomic_write_text, read_json
 from symexp.errors import SymexpError
-from symexp.explain.formula import from_tree, mathml, predict
+from symexp.explain.formula import Variables, from_tree, mathml
 from symexp.explain.quality import warnings_for
 from symexp.seeding import derive_seed
 
@@ -74,7 +85,9 @@ if TYPE_CHECKING:
 LANDSCAPE_POINTS = 60
 LANDSCAPE_BACKGROUND = 100
 PAGES = ("report.md", "report.html")
-WRITTEN = PAGES + ("summary.json", "landscape.json", "landscape.png", "front.png", "importance.png")
+PLOTS = ("pd", "landscape", "front", "importance")
+WRITTEN = PAGES + ("summary.json", "landscape.json") + tuple(f"{p}.png" for p in PLOTS)
+PD_POINTS = 60
 
 
 def _fmt(v: Any, digits: int = 4) -> str:
@@ -118,11 +131,7 @@ def is_report_dir(path: str | Path) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 def symbols_of(summary: dict[str, Any]) -> list[sp.Symbol]:
-    out = []
-    for v in summary["variables"]:
-        kw = {"positive": True} if v["lower"] > 0 else {"nonnegative": True} if v["lower"] >= 0 else {"real": True}
-        out.append(sp.Symbol(v["symbol"], **kw))
-    return out
+    return Variables.from_summary(summary).symbols()
 
 
 def expression_of(summary: dict[str, Any], formula: dict[str, Any]) -> sp.Expr:
@@ -138,17 +147,27 @@ def landscape_data(result: Explanation) -> dict[str, Any]:
     run = result.run
     pair = result.explained[:2]
     rest = result.explained[2:]
-    axes = [box_axis(run.space[n], LANDSCAPE_POINTS) for n in pair]
+    sub = result.explained_space
+    axes = [box_axis(sub[n], LANDSCAPE_POINTS) for n in pair]
     grid = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(pair), -1).T
     surrogate = label(run, result.surrogate, pair, grid, result.n_background, result.seed)
     background = None
     if rest:
         rng = np.random.default_rng(derive_seed("explain-landscape", result.seed))
         background = {"names": rest,
-                      "values": run.space.subspace(rest).sample(LANDSCAPE_BACKGROUND, rng).tolist()}
+                      "values": sub.subspace(rest).sample(LANDSCAPE_BACKGROUND, rng).tolist()}
     cols = [run.space.names.index(n) for n in pair]
+    pd1 = []
+    for name in result.explained:
+        axis = box_axis(sub[name], PD_POINTS)
+        pd1.append({"name": name, "axis": axis.tolist(),
+                    "surrogate": label(run, result.surrogate, [name], axis.reshape(-1, 1), result.n_background,
+                                       result.seed).tolist(),
+                    "x": run.X[:, run.space.names.index(name)].tolist()})
+    rng = np.random.default_rng(derive_seed("explain-pd1", result.seed))
+    pd_background = result.explained_space.sample(LANDSCAPE_BACKGROUND, rng).tolist()
     return {"pair": pair, "axes": [a.tolist() for a in axes], "surrogate": surrogate.tolist(),
-            "background": background,
+            "background": background, "pd1": pd1, "pd_background": pd_background,
             "points": {"x": run.X[:, cols].tolist(), "value": run.y.tolist()}}
 
 
@@ -156,10 +175,11 @@ def formula_on_landscape(summary: dict[str, Any], data: dict[str, Any], expr: sp
     """The formula on the landscape grid (flattened, first axis slowest); averaged over the
     stored background for variables beyond the top two."""
     names = summary["explained"]
+    variables = Variables.from_summary(summary)
     axes = [np.asarray(a, float) for a in data["axes"]]
     grid = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
     if not data.get("background"):
-        return predict(expr, names, grid)
+        return variables.predict(expr, grid)
     bg = np.asarray(data["background"]["values"], float)
     B = len(bg)
     X = np.empty((len(grid) * B, len(names)))
@@ -168,7 +188,23 @@ def formula_on_landscape(summary: dict[str, Any], data: dict[str, Any], expr: sp
             X[:, j] = np.repeat(grid[:, data["pair"].index(name)], B)
         else:
             X[:, j] = np.tile(bg[:, data["background"]["names"].index(name)], len(grid))
-    return predict(expr, names, X).reshape(len(grid), B).mean(axis=1)
+    return variables.predict(expr, X).reshape(len(grid), B).mean(axis=1)
+
+
+def formula_pd(summary: dict[str, Any], data: dict[str, Any], expr: sp.Expr, name: str) -> np.ndarray:
+    """The formula's partial dependence on ``name`` at the stored 1-D axis: averaged over the
+    stored background of the other explained hyperparameters."""
+    variables = Variables.from_summary(summary)
+    names = summary["explained"]
+    entry = next(e for e in data["pd1"] if e["name"] == name)
+    axis = np.asarray(entry["axis"], float)
+    bg = np.asarray(data["pd_background"], float).reshape(-1, len(names))
+    if len(names) == 1:
+        return variables.predict(expr, axis.reshape(-1, 1))
+    B = len(bg)
+    X = np.tile(bg, (len(axis), 1))
+    X[:, names.index(name)] = np.repeat(axis, B)
+    return variables.predict(expr, X).reshape(len(axis), B).mean(axis=1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -280,6 +316,44 @@ def landscape_figure(summary: dict[str, Any], data: dict[str, Any]):
     return fig
 
 
+def pd_figure(summary: dict[str, Any], data: dict[str, Any]):
+    """1-D partial dependence per explained hyperparameter (see the module docstring)."""
+    plt = _plt()
+    from matplotlib.ticker import NullFormatter
+
+    chosen = summary["chosen"]
+    expr = expression_of(summary, chosen)
+    interval = (chosen.get("heldout") or {}).get("interval")
+    entries = data["pd1"]
+    fig, axs = plt.subplots(1, len(entries), figsize=(4.6 * len(entries) + 0.6, 3.8), constrained_layout=True,
+                            squeeze=False)
+    for ax, entry in zip(axs[0], entries):
+        name = entry["name"]
+        axis = np.asarray(entry["axis"], float)
+        form = formula_pd(summary, data, expr, name)
+        if interval is not None:
+            ax.fill_between(axis, form - interval, form + interval, color="C3", alpha=0.15, lw=0,
+                            label=f"formula +- {interval:.3g} ({chosen['heldout']['coverage']:.0%} of held-out "
+                                  f"evaluations)")
+        ax.plot(axis, entry["surrogate"], color="C0", lw=2, label="GP surrogate (others integrated out)")
+        ax.plot(axis, form, color="C3", lw=2, ls="--", label="formula")
+        x = np.asarray(entry["x"], float)
+        lo, hi = ax.get_ylim()
+        ax.plot(x, np.full(len(x), lo), "|", color="k", ms=12, alpha=0.6, label="evaluations (rug)")
+        ax.set_ylim(lo - 0.02 * (hi - lo), hi)
+        ax.set_xlabel(_axis_label(summary, name))
+        ax.set_ylabel(objective_label(summary))
+        choices = next((v["choices"] for v in summary["variables"] if v["name"] == name and v.get("categorical")), None)
+        if choices:
+            ax.set_xticks(range(len(choices)), choices)
+        if _is_log(summary, name):
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+    axs[0][0].legend(fontsize=7)
+    fig.suptitle(_short(f"partial dependence; {summary['objective']['name']} ~ {chosen['formula']}", 120), fontsize=9)
+    return fig
+
+
 def front_figure(summary: dict[str, Any]):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
@@ -290,23 +364,26 @@ def front_figure(summary: dict[str, Any]):
     ok = [c for c in summary["candidates"] if rmse(c) is not None]
     ax.scatter([c["complexity"] for c in ok], [rmse(c) for c in ok], s=14, color="0.65", label="candidates")
     front = summary["front"]
-    ax.plot([c["complexity"] for c in front], [rmse(c) for c in front], "-o", color="C0", ms=5, label="Pareto front")
-    e, r, ch = front[summary["elbow"]], front[summary["rule"]], summary["chosen"]
+    ax.plot([c["complexity"] for c in front], [rmse(c) for c in front], "-o", color="C0", ms=5,
+            label="Pareto front (RMSE vs surrogate, in-sample)")
+    held = [c for c in front if (c.get("heldout") or {}).get("rmse") is not None]
+    if held:
+        ax.plot([c["complexity"] for c in held], [c["heldout"]["rmse"] for c in held], "-s", color="C1", ms=4,
+                label="held-out RMSE vs evaluations")
+    r, ch = front[summary["rule"]], summary["chosen"]
     ax.scatter([r["complexity"]], [rmse(r)], s=140, facecolors="none", edgecolors="C2", linewidths=2,
-               label="default choice (R^2 rule)")
-    ax.scatter([e["complexity"]], [rmse(e)], s=60, marker="D", facecolors="none", edgecolors="C1", linewidths=1.5,
-               label="paper's elbow rule")
+               label=f"default choice ({summary['rule_name']} rule)")
     if ch["position"] != summary["rule"]:
         ax.scatter([ch["complexity"]], [rmse(ch)], s=120, marker="s", facecolors="none", edgecolors="C3",
                    linewidths=2, label="chosen (--select)")
     for c in front:
         ax.annotate(str(c["position"]), (c["complexity"], rmse(c)), textcoords="offset points", xytext=(4, 4),
                     fontsize=7)
-    values = [rmse(c) for c in ok]
+    values = [rmse(c) for c in ok] + [c["heldout"]["rmse"] for c in held]
     if values and min(values) > 0 and max(values) / min(values) > 30:
         ax.set_yscale("log")
     ax.set_xlabel("complexity (operations)")
-    ax.set_ylabel(f"RMSE vs surrogate ({summary['objective']['name']})")
+    ax.set_ylabel(f"RMSE ({summary['objective']['name']})")
     ax.legend(fontsize=8)
     return fig
 
@@ -327,16 +404,13 @@ def importance_figure(summary: dict[str, Any]):
     return fig
 
 
-def _save(fig, path: Path) -> str:
+def _png(fig) -> bytes:
     import io
-
-    from symexp.store.atomic import atomic_write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, dpi=110, format="png")
     _plt().close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path.name
+    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -346,7 +420,8 @@ def _save(fig, path: Path) -> str:
 def _source_line(s: dict[str, Any]) -> str:
     kind = {"smac3": "SMAC3 run", "optuna": "Optuna study", "csv": "CSV"}[s["kind"]]
     extra = f", study {s['study']}" if s.get("study") else ""
-    return f"{kind} {s['path']}{extra}: {s['n_evaluations']} evaluations used"
+    budget = f"; multi-fidelity, {s['budget']}" if s.get("budget") else ""
+    return f"{kind} {s['path']}{extra}: {s['n_evaluations']} evaluations used{budget}"
 
 
 def _objective_line(summary: dict[str, Any]) -> str:
@@ -363,16 +438,35 @@ def _r2(v) -> str:
     return "-" if v is None else f"{v:.3f}"
 
 
+def headline(summary: dict[str, Any]) -> str:
+    """The report's quality headline: the chosen formula's held-out R^2, RMSE and interval."""
+    ch = summary["chosen"]
+    held = ch.get("heldout")
+    name = summary["objective"]["name"]
+    if not held:
+        return ("Held-out quality: not computed (--cv-folds 0); the figures below are in-sample and flatter the "
+                "formula.")
+    text = (f"Held-out quality (the formula alone, on evaluations not used to fit it, {held['folds']}-fold "
+            f"cross-validation): R^2 {_r2(held['r2'])}, RMSE {_fmt(held['rmse'])}.")
+    if held.get("interval") is not None:
+        text += (f" {held['coverage']:.0%} of held-out evaluations lie within +- {_fmt(held['interval'], 3)} "
+                 f"({name}) of the formula (split-conformal interval).")
+    return text
+
+
 def _quality_rows(summary: dict[str, Any]) -> list[list[str]]:
     ch = summary["chosen"]
     cv = summary["surrogate"]["cv"]
+    held = ch.get("heldout") or {}
     return [
-        ["formula vs surrogate (check grid over the explained box)", _fmt(ch["surrogate"]["rmse"]),
+        ["HELD OUT: formula alone vs evaluations not used to fit it", _fmt(held.get("rmse")),
+         _r2(held.get("r2")) if held else "not run"],
+        ["surrogate, cross-validated (held out)", _fmt(cv["rmse"]) if cv else "-", _r2(cv["r2"]) if cv else "not run"],
+        ["in-sample: formula vs surrogate (check grid over the explained box)", _fmt(ch["surrogate"]["rmse"]),
          _r2(ch["surrogate"]["r2"])],
-        ["formula vs the run's evaluations (others through the surrogate)", _fmt(ch["evaluations"]["rmse"]),
-         _r2(ch["evaluations"]["r2"])],
-        ["formula alone vs the run's evaluations", "-", _r2(ch["evaluations"]["r2_alone"])],
-        ["surrogate, cross-validated", _fmt(cv["rmse"]) if cv else "-", _r2(cv["r2"]) if cv else "not run"],
+        ["in-sample: formula vs the run's evaluations (others through the surrogate)",
+         _fmt(ch["evaluations"]["rmse"]), _r2(ch["evaluations"]["r2"])],
+        ["in-sample: formula alone vs the run's evaluations", "-", _r2(ch["evaluations"]["r2_alone"])],
     ]
 
 
@@ -385,7 +479,8 @@ def _variable_rows(summary: dict[str, Any]) -> list[list[str]]:
             a, b = v["enters_range"]
             enters += f", from {a:.3g} to {b:.3g}"
         kind = ("integer" if v["integer"] else "float") + (", log-scaled" if v["log_scaled"] else "")
-        rows.append([v["symbol"], v["hyperparameter"], f"{kind} in {rng}", enters])
+        rows.append([v["symbol"], v["hyperparameter"], f"{kind} in {rng}",
+                     f"{v['symbol']} = {enters}" if v.get("log10") else enters])
     return rows
 
 
@@ -394,17 +489,19 @@ def _front_rows(summary: dict[str, Any]) -> list[list[str]]:
     for c in summary["front"]:
         mark = []
         if c["position"] == summary["rule"]:
-            mark.append("default")
-        if c["position"] == summary["elbow"]:
-            mark.append("paper's elbow")
+            mark.append(f"default ({summary['rule_name']})")
+        mark += [f"{k} rule" for k, v in summary["alternatives"].items()
+                 if v == c["position"] and k != summary["rule_name"]]
         if c["position"] == summary["chosen"]["position"]:
             mark.append("chosen")
-        rows.append([str(c["position"]), str(c["complexity"]), _fmt(c["surrogate"]["rmse"]), _r2(c["surrogate"]["r2"]),
-                     _r2(c["evaluations"]["r2"]), c["engine"], c["formula"], ", ".join(mark)])
+        held = c.get("heldout") or {}
+        rows.append([str(c["position"]), str(c["complexity"]), _fmt(held.get("rmse")), _r2(held.get("r2")),
+                     _r2(c["surrogate"]["r2"]), c["engine"], c["formula"], ", ".join(mark)])
     return rows
 
 
-FRONT_HEAD = ["#", "complexity", "RMSE vs surrogate", "R^2 vs surrogate", "R^2 vs evaluations", "engine", "formula", ""]
+FRONT_HEAD = ["#", "complexity", "held-out RMSE", "held-out R^2", "R^2 vs surrogate (in-sample)", "engine", "formula",
+              ""]
 
 
 def _md_table(head: list[str], rows: list[list[str]], code_col: int | None = None) -> list[str]:
@@ -421,7 +518,8 @@ def _upper_first(text: str) -> str:
 
 def _how_chosen(summary: dict[str, Any]) -> str:
     ch = summary["chosen"]
-    how = (f"the default: {summary['choice_rule']}" if ch["selected_by"] == "rule" else "chosen with --select")
+    how = (f"the default, chosen by the {summary['rule_name']} rule: {summary['choice_rule']}"
+           if ch["selected_by"] == "rule" else "chosen with --select")
     return f"front position {ch['position']} of {len(summary['front'])} ({how}), complexity {ch['complexity']}"
 
 
@@ -434,17 +532,26 @@ def markdown(summary: dict[str, Any]) -> str:
     if summary["warnings"]:
         lines += ["## Warnings", ""] + [f"- **{w}**" for w in summary["warnings"]] + [""]
     lines += ["## Formula", "", f"`{name} ~ {ch['formula']}`  ({summary['objective']['better']})", "",
-              "$$" + ch["latex"] + "$$", "", f"{_upper_first(_how_chosen(summary))}.", ""]
+              "$$" + ch["latex"] + "$$", "", f"**{headline(summary)}**", "",
+              f"{_upper_first(_how_chosen(summary))}.", ""]
+    logs = [f"`{v['symbol']}` = log10({v['hyperparameter']})" for v in summary["variables"] if v.get("log10")]
+    if logs:
+        lines += [f"Log-scaled hyperparameters enter only through their base-10 logarithm: {', '.join(logs)}. To "
+                  f"evaluate a formula at raw values: `symexp.explain.evaluate(summary, configs)`.", ""]
     if summary["integrated_out"]:
         lines += [f"Integrated out (averaged over by partial dependence): "
                   f"{', '.join(_display(summary, n) for n in summary['integrated_out'])}.", ""]
-    lines += ["### Quality", ""] + _md_table(["check", "RMSE", "R^2"], _quality_rows(summary)) + [""]
+    lines += ["### Quality (held out first; in-sample figures flatter the formula)", ""]
+    lines += _md_table(["check", "RMSE", "R^2"], _quality_rows(summary)) + [""]
     lines += ["### Symbols and units", ""] + _md_table(["symbol", "hyperparameter", "space", "enters the formula as"],
                                                         _variable_rows(summary)) + [""]
     if summary["functions"]:
         lines += ["Functions: " + "; ".join(summary["functions"].values()) + ".", ""]
     if ch["guards"]:
         lines += ["Protected operations active on the box: " + "; ".join(ch["guards"]) + ".", ""]
+    lines += ["## Partial dependence", "", "Per explained hyperparameter: the surrogate with every other "
+              "hyperparameter integrated out, the formula averaged over the other explained ones, the formula's "
+              "held-out interval as a band, and the evaluations as a rug.", "", "![partial dependence](pd.png)", ""]
     lines += ["## Landscape", "", "Surrogate and formula on a fine grid over the top two explained hyperparameters, "
               "with the evaluated configurations.", "", "![landscape](landscape.png)", "",
               "## Pareto front (accuracy vs complexity)", ""]
@@ -482,7 +589,9 @@ def _settings_line(sr: dict[str, Any]) -> str:
             f"seed {sr['seed']}.")
 
 
-def html_page(summary: dict[str, Any], formula_mathml: str) -> str:
+def html_page(summary: dict[str, Any], formula_mathml: str, images: dict[str, str] | None = None) -> str:
+    """The HTML page; ``images`` maps plot names to ``data:`` URIs (embedded, no files needed)."""
+    images = images or {}
     e = html.escape
     ch = summary["chosen"]
     sur = summary["surrogate"]
@@ -520,23 +629,28 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} code{{background:
 <h2>Formula</h2>
 <p><code>{e(name)} ~ {e(ch['formula'])}</code> ({e(summary['objective']['better'])})</p>
 {formula_mathml}
+<p><b>{e(headline(summary))}</b></p>
 <p>{e(_upper_first(_how_chosen(summary)))}.</p>
 {integrated}
-<h3>Quality</h3>
+<h3>Quality (held out first; in-sample figures flatter the formula)</h3>
 {table(['check', 'RMSE', 'R^2'], _quality_rows(summary))}
 <h3>Symbols and units</h3>
 {table(['symbol', 'hyperparameter', 'space', 'enters the formula as'], _variable_rows(summary))}
 {functions}{guards}
+<h2>Partial dependence</h2>
+<p>Per explained hyperparameter: the surrogate with every other hyperparameter integrated out, the formula averaged
+over the other explained ones, the formula's held-out interval as a band, and the evaluations as a rug.</p>
+<img src="{images.get('pd', 'pd.png')}" alt="partial dependence" style="max-width:100%">
 <h2>Landscape</h2>
 <p>Surrogate and formula on a fine grid over the top two explained hyperparameters, with the evaluated configurations.</p>
-<img src="landscape.png" alt="landscape" style="max-width:100%">
+<img src="{images.get('landscape', 'landscape.png')}" alt="landscape" style="max-width:100%">
 <h2>Pareto front</h2>
 {table(FRONT_HEAD, _front_rows(summary), code_col=6)}
 <p>To report another formula of the front (no refit): <code>symexp explain {e(out_dir)} --select N</code>.</p>
-<img src="front.png" alt="front">
+<img src="{images.get('front', 'front.png')}" alt="front">
 <h2>Importance</h2><p>{e(summary['importance']['method'])}.</p>
 {table(['hyperparameter', 'importance', 'in the formula'], imp_rows)}
-<img src="importance.png" alt="importance">
+<img src="{images.get('importance', 'importance.png')}" alt="importance">
 <h2>Surrogate</h2><p>SMAC's GP ({e(sur['kernel'])}), fitted on {sur.get('n_train')} evaluations: R^2 {_r2(sur['fit']['r2'])}
 on them, {e(('cross-validated R^2 ' + _r2(cv['r2']) + ' (RMSE ' + _fmt(cv['rmse']) + ')') if cv else 'not cross-validated')};
 fitted kernel <code>{e(str(sur.get('kernel_fitted')))}</code>.</p>
@@ -553,24 +667,30 @@ fitted kernel <code>{e(str(sur.get('kernel_fitted')))}</code>.</p>
 # writing
 # ----------------------------------------------------------------------------------------------
 
-def write_files(summary: dict[str, Any], data: dict[str, Any], out: Path, report_format: str) -> dict[str, Any]:
-    """Plots, page, ``landscape.json`` and ``summary.json`` (last) into ``out``."""
+def write_files(summary: dict[str, Any], data: dict[str, Any], out: Path, report_format: str = "md") -> dict[str, Any]:
+    """Plots, both pages (``report.md`` and the self-contained ``report.html``), ``landscape.json``
+    and ``summary.json`` (last) into ``out``. ``report_format`` only names the page the command
+    points to first."""
+    import base64
+
+    from symexp.store.atomic import atomic_write_bytes
+
     out.mkdir(parents=True, exist_ok=True)
+    figures = {"pd": pd_figure, "landscape": landscape_figure, "front": lambda s, d: front_figure(s),
+               "importance": lambda s, d: importance_figure(s)}
+    images, plots = {}, {}
+    for name, make in figures.items():
+        png = _png(make(summary, data))
+        atomic_write_bytes(out / f"{name}.png", png)
+        plots[name] = f"{name}.png"
+        images[name] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     page = "report.md" if report_format == "md" else "report.html"
-    plots = {"landscape": _save(landscape_figure(summary, data), out / "landscape.png"),
-             "front": _save(front_figure(summary), out / "front.png"),
-             "importance": _save(importance_figure(summary), out / "importance.png")}
-    summary["files"] = {"report": page, "summary": "summary.json", "landscape_data": "landscape.json",
-                        "plots": plots, "out_dir": str(out)}
+    summary["files"] = {"report": page, "pages": list(PAGES), "summary": "summary.json",
+                        "landscape_data": "landscape.json", "plots": plots, "out_dir": str(out)}
     atomic_write_json(out / "landscape.json", data)
-    if report_format == "md":
-        text = markdown(summary)
-    else:
-        text = html_page(summary, mathml(expression_of(summary, summary["chosen"])))
-    atomic_write_text(out / page, text)
-    other = out / ("report.html" if page == "report.md" else "report.md")
-    if other.is_file():
-        other.unlink()  # a page of an earlier report in the other format would be stale
+    atomic_write_text(out / "report.md", markdown(summary))
+    atomic_write_text(out / "report.html", html_page(summary, mathml(expression_of(summary, summary["chosen"])),
+                                                     images))
     atomic_write_json(out / "summary.json", summary)
     return summary["files"]
 
@@ -595,7 +715,7 @@ def reselect(out_dir: str | Path, select: int | None, report_format: str | None 
         data = read_json(out / "landscape.json")
     except (OSError, ValueError) as exc:
         raise SymexpError(f"cannot read the report in {out}: {exc}") from None
-    if summary.get("symexp_explain") != 2:
+    if summary.get("symexp_explain") != 3:
         raise SymexpError(f"{out / 'summary.json'} is a report of another symexp version "
                           f"({summary.get('symexp_explain')!r}); rerun symexp explain on the run")
     front = summary["front"]
@@ -604,7 +724,9 @@ def reselect(out_dir: str | Path, select: int | None, report_format: str | None 
     summary["chosen"] = chosen
     expr = expression_of(summary, chosen)
     cv = summary["surrogate"]["cv"]
-    summary["warnings"] = warnings_for(chosen, {s.name for s in expr.free_symbols}, summary["explained"],
+    by_symbol = {v["symbol"]: v["name"] for v in summary["variables"]}
+    summary["warnings"] = warnings_for(chosen, {by_symbol.get(s.name, s.name) for s in expr.free_symbols},
+                                       summary["explained"],
                                        summary["importance"]["values"], None if cv is None else cv["r2"],
                                        {v["name"]: v["original_name"] for v in summary["space"] if "original_name" in v})
     fmt = report_format or ("html" if summary["files"].get("report") == "report.html" else "md")

@@ -27,7 +27,9 @@ import numpy as np
 import sympy as sp
 
 from symexp.explain.defaults import ENGINES
-from symexp.explain.formula import Variables, formula_text, latex, predict, round_adaptive, to_tree, write_back
+from symexp.errors import SymexpError
+from symexp.explain.formula import (Variables, formula_text, latex, predict, round_adaptive, storable, to_tree,
+                                    write_back)
 from symexp.symbolic import SRSettings, convert_program, make_regressor
 
 Progress = Callable[[str], None]
@@ -92,23 +94,56 @@ def faithful(expr_z: sp.Expr, engine_values: np.ndarray, names: list[str], U_che
     return fallback(), "kept unsimplified: SymPy's simplification changed the formula on the box"
 
 
-def _finish(expr_z: sp.Expr, variables: Variables, mean: float, std: float, X_check: np.ndarray) -> tuple[sp.Expr, int]:
-    expr = write_back(expr_z, variables, mean, std)
-    expr = round_adaptive(expr, variables.names, X_check, std)
+def _finish(expr_z: sp.Expr, variables: Variables, mean: float, std: float, U_check: np.ndarray) -> tuple[sp.Expr, int]:
+    """The candidate in the run's units, rounded, storable and finite on the box; raises
+    :class:`Unusable` (with the reason) for one that is not."""
+    try:
+        expr = write_back(expr_z, variables, mean, std)
+        expr = round_adaptive(expr, variables.formula_names, U_check, std)
+        expr = storable(expr)
+    except SymexpError as exc:
+        raise Unusable(str(exc).replace("cannot store a formula with ", "")) from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as exc:
+        raise Unusable(f"{type(exc).__name__}") from None
+    with np.errstate(all="ignore"):
+        values = predict(expr, variables.formula_names, U_check)
+    if not np.all(np.isfinite(values)):
+        raise Unusable("NaN or infinite on the box")
     return expr, int(sp.count_ops(expr))
+
+
+class Unusable(Exception):
+    """A candidate that cannot be stored or is undefined on the box (dropped with a note)."""
+
+
+def drop_note(dropped: list[tuple[str, str]]) -> str | None:
+    """One note for the candidates :func:`search` dropped, by engine and reason (None if none)."""
+    if not dropped:
+        return None
+    counts: dict[tuple[str, str], int] = {}
+    for engine, why in dropped:
+        counts[(engine, why)] = counts.get((engine, why), 0) + 1
+    parts = [f"{n} {engine} ({why})" for (engine, why), n in sorted(counts.items())]
+    return (f"{len(dropped)} candidate formula(s) dropped because they cannot be stored or are undefined on the box: "
+            f"{'; '.join(parts)}; the front is made of the others")
 
 
 def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variables, engine: str,
            settings: SRSettings, seeds: Sequence[int], parsimony: Sequence[float],
-           step: Progress | None = None, simplify_operon: bool = False) -> list[Formula]:
+           step: Progress | None = None, simplify_operon: bool = False,
+           dropped: list[tuple[str, str]] | None = None) -> list[Formula]:
     """Candidate formulas for ``y`` (n,) at configurations ``X`` (n, k) of ``variables``.
 
     ``X_check`` (m, k): points spanning the box (raw units); gplearn's guards are decided on
     ``X`` and these, and rounding is checked on them. ``settings`` is the base; ``engine``,
     ``parsimony_coefficient`` and ``n_decimals`` are set here, and operon's formulas are not
-    passed through ``sympy.simplify`` unless ``simplify_operon``.
+    passed through ``sympy.simplify`` unless ``simplify_operon``. SR sees the variables under
+    their formula names (``log10_lr``). A candidate that cannot be stored (an ``ITE`` that cannot
+    be rewritten, ``zoo``) or is not finite on the check grid is left out, and ``(engine,
+    reason)`` appended to ``dropped`` when given: no candidate can end a run after the work.
     """
-    names = variables.names
+    names = variables.formula_names
+    dropped = [] if dropped is None else dropped
     U, U_check = variables.transform(X), variables.transform(X_check)
     mean, std = float(np.mean(y)), float(np.std(y))
     if not std > 0:
@@ -128,9 +163,13 @@ def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variabl
             members = est.pareto_front_
             seconds = time.perf_counter() - t0
             for m in members:
-                expr_z, note = faithful(m.expression, est.predict_member(m.index, U_check), names, U_check,
-                                        lambda m=m: m.conversion.exact)
-                expr, ops = _finish(expr_z, variables, mean, std, X_check)
+                try:
+                    expr_z, note = faithful(m.expression, est.predict_member(m.index, U_check), names, U_check,
+                                            lambda m=m: m.conversion.exact)
+                    expr, ops = _finish(expr_z, variables, mean, std, U_check)
+                except Exception as exc:  # noqa: BLE001 - one bad candidate must not end the run
+                    dropped.append(("operon", str(exc) if isinstance(exc, Unusable) else type(exc).__name__))
+                    continue
                 out.append(Formula("operon", int(seed), None, expr, ops, seconds, bool(est.timed_out_), m.program,
                                    note=note))
     if engine in ("gplearn", "both"):
@@ -147,8 +186,12 @@ def search(X: np.ndarray, y: np.ndarray, X_check: np.ndarray, variables: Variabl
                     return convert_program(est.gp_._program, names, None, X=np.vstack([U, U_check]),
                                            exp_cap=s.exp_cap, simplify=False).expression
 
-                expr_z, note = faithful(est.expression_, est.predict(U_check), names, U_check, unsimplified)
-                expr, ops = _finish(expr_z, variables, mean, std, X_check)
+                try:
+                    expr_z, note = faithful(est.expression_, est.predict(U_check), names, U_check, unsimplified)
+                    expr, ops = _finish(expr_z, variables, mean, std, U_check)
+                except Exception as exc:  # noqa: BLE001 - one bad candidate must not end the run
+                    dropped.append(("gplearn", str(exc) if isinstance(exc, Unusable) else type(exc).__name__))
+                    continue
                 out.append(Formula("gplearn", int(seed), p, expr, ops, seconds, bool(est.timed_out_), est.program_,
                                    note=note))
     return out

@@ -142,17 +142,27 @@ class GPSurrogate:
         return out
 
 
-def cross_validated_predictions(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5,
-                                n_restarts: int = 3) -> np.ndarray:
-    """Held-out predictions of the surrogate at every evaluation (``folds``-fold CV, seeded
-    split), shape (n,): row ``i`` comes from a GP fitted without the fold of ``i``."""
+def cross_validated_models(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5,
+                           n_restarts: int = 3) -> tuple[np.ndarray, list[np.ndarray], list[GPSurrogate]]:
+    """``folds``-fold cross-validation of the surrogate (seeded split): the held-out prediction at
+    every evaluation (n,), each fold's held-out rows, and each fold's GP (fitted without them)."""
     n = len(y)
     folds = min(folds, n)
     idx = np.random.default_rng(seed).permutation(n)
     pred = np.empty(n)
+    tests, models = [], []
     for k in range(folds):
-        test = idx[k::folds]
+        test = np.sort(idx[k::folds])
         train = np.setdiff1d(idx, test)
         model = GPSurrogate(space, seed=seed, n_restarts=n_restarts).fit(X[train], y[train])
         pred[test] = model.mean(X[test])
-    return pred
+        tests.append(test)
+        models.append(model)
+    return pred, tests, models
+
+
+def cross_validated_predictions(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5,
+                                n_restarts: int = 3) -> np.ndarray:
+    """Held-out predictions of the surrogate at every evaluation (``folds``-fold CV, seeded
+    split), shape (n,): row ``i`` comes from a GP fitted without the fold of ``i``."""
+    return cross_validated_models(space, X, y, seed, folds, n_restarts)[0]

@@ -67,8 +67,11 @@ def claim_todo(store: RecordStore, keys: list[RecordKey], keep_failed: bool, log
     return todo, claims, elsewhere
 
 
-def run_cell(spec: CellSpec, log: Log = print) -> CellReport:
-    """Run one cell; see the module docstring. Returns what was written, skipped and failed."""
+def run_cell(spec: CellSpec, log: Log = print, on_start: Callable[[], None] | None = None) -> CellReport:
+    """Run one cell; see the module docstring. Returns what was written, skipped and failed.
+
+    ``on_start()`` is called once this job has claimed records to compute (never when it found
+    nothing to do): the job then owns the cell's status (:mod:`symexp.store.statusowner`)."""
     bench = validate_spec(spec)
     store = RecordStore(spec.store_dir)
     keys = planned_keys(spec, bench)
@@ -87,6 +90,8 @@ def run_cell(spec: CellSpec, log: Log = print) -> CellReport:
             return report
         log(f"{spec.label}: {len(todo)} of {len(keys)} records to compute ({report.skipped} exist"
             + (f", {elsewhere} claimed by another job)" if elsewhere else ")"))
+        if on_start is not None:
+            on_start()
         _compute(spec, bench, store, todo, claims, report, log)
         return report
     finally:

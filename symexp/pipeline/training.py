@@ -80,6 +80,8 @@ class TolerantObjective:
     memory, disk full) propagates and ends the BO run without caching anything."""
 
     bench: Any
+    #: every evaluation is in the evaluation cache: a replayed BO checkpoint is checked against it
+    verifies_replay = True
 
     def __call__(self, config: dict[str, Any], seed: int) -> float:
         from symexp.benchmarks import EvaluationError
@@ -149,6 +151,11 @@ def load_or_run_bo(spec: CellSpec, bench, log: Log, *, settings=None, compute: b
                      checkpoint=path.with_suffix(".checkpoint.jsonl"), progress=progress)
         if run.replay and run.replay.get("replayed"):
             log(f"  BO: resumed from its checkpoint: {run.replay['replayed']} trial(s) replayed without training")
+        if run.replay and run.replay.get("cost_mismatch_at") is not None:
+            log(f"  BO: checkpoint replay stopped at trial {run.replay['cost_mismatch_at']}: its cost disagrees with "
+                f"the evaluation cache; continued with true costs, checkpoint set aside as {run.replay['set_aside']}")
+        elif run.replay and run.replay.get("garbled"):
+            log(f"  BO: damaged checkpoint ({run.replay['garbled']}), set aside as {run.replay['set_aside']}")
         trainings = run.objective_trainings or 0
         return run.to_json()
 

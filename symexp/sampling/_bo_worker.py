@@ -33,6 +33,7 @@ import numpy as np
 
 from symexp.errors import SymexpError
 from symexp.sampling.checkpoint import TrialLog, recorded_cost
+from symexp.sampling.replay_check import costs_agree, set_aside_copy, verifies
 from symexp.sampling.gp import GPSnapshot, _blas_single_thread, compare_with_model, space_from_json
 from symexp.benchmarks.space import SearchSpace
 
@@ -142,6 +143,12 @@ def run_trajectory(
     replay = list(log.trials) if log is not None else []
     replay_info: dict[str, Any] = {"replayed": 0, "diverged_at": None,
                                    "discarded": None if log is None else log.discarded}
+    if log is not None and log.garbled is not None:
+        replay_info["garbled"] = log.garbled
+        replay_info["set_aside"] = str(log.set_aside)
+        print(f"symexp: damaged BO checkpoint: {log.garbled}; the file was set aside as {log.set_aside}",
+              file=sys.stderr, flush=True)
+    check_costs = verifies(objective)
 
     smac_logger = logging.getLogger("smac")
     old_level = smac_logger.level
@@ -185,7 +192,19 @@ def run_trajectory(
                 rec = replay[i]
                 if rec["config"] == config and rec["seed"] == int(info.seed) and rec["origin"] == origin:
                     cost = recorded_cost(rec)
-                    replay_info["replayed"] += 1
+                    if check_costs:  # the evaluation cache's (or a recomputed) cost must be the recorded one
+                        true = float(objective(dict(config), int(info.seed)))
+                        if not costs_agree(cost, true):
+                            why = (f"trial {i} has cost {cost!r} in the checkpoint but {true!r} in the evaluation "
+                                   f"cache")
+                            aside = set_aside_copy(log.path, why)
+                            replay_info.update(cost_mismatch_at=i, set_aside=str(aside))
+                            print(f"symexp: BO checkpoint replay stopped at trial {i}: {why}; the checkpoint was set "
+                                  f"aside as {aside}; continuing with true costs", file=sys.stderr, flush=True)
+                            replay = []  # this trial is evaluated below (a cache hit) and logged
+                            log.truncate(i)
+                    if replay:
+                        replay_info["replayed"] += 1
                 else:
                     replay_info["diverged_at"] = i
                     print(f"symexp: checkpoint replay stopped at trial {i}: SMAC proposed {config} "

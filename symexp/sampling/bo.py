@@ -616,6 +616,12 @@ def run_bo(objective: Callable[[dict[str, Any], int], float], space: SearchSpace
         if info.get("diverged_at") is not None:
             warnings.warn(f"BO checkpoint replay diverged at trial {info['diverged_at']} (SMAC proposed another "
                           "configuration than recorded); the run was evaluated from there on", stacklevel=2)
+        if info.get("cost_mismatch_at") is not None:
+            warnings.warn(f"BO checkpoint replay stopped at trial {info['cost_mismatch_at']}: its recorded cost "
+                          f"disagrees with the evaluation; continued with true costs, checkpoint set aside as "
+                          f"{info['set_aside']}", stacklevel=2)
+        if info.get("garbled"):
+            warnings.warn(f"damaged BO checkpoint: {info['garbled']}; set aside as {info['set_aside']}", stacklevel=2)
     bad = [(n, s.self_check) for r in [run, *run.separate.values()] for n, s in r.snapshots.items()
            if not s.reproduces_smac]
     if bad:

@@ -12,7 +12,10 @@ written with one ``write`` and flushed and fsynced before the next trial starts,
 loses at most the trial being evaluated; a torn last line (the process died inside ``write``)
 is dropped when the file is read. Reading stops at the first line that is not a valid trial
 record following the previous one, and the file is then rewritten (atomically) with the valid
-prefix only, so new trials are never appended after garbage.
+prefix only, so new trials are never appended after garbage. Such a garbled line (anything but a
+torn last line) is named (:attr:`TrialLog.garbled`) and the whole file is first copied into
+``.damaged/`` (:attr:`TrialLog.set_aside`). Replayed costs are checked against the evaluations
+(:mod:`symexp.sampling.replay_check`).
 
 A log whose header does not match the run being started (other space, settings or seed) is not
 replayed: it is replaced by a fresh one and :attr:`TrialLog.discarded` says why.
@@ -75,6 +78,8 @@ class TrialLog:
         self.path = Path(path)
         self.identity = json.loads(json.dumps(identity))  # normalise (tuples -> lists) for comparison
         self.discarded: str | None = None
+        self.garbled: str | None = None  # why the file was cut before its end (a line not a trial)
+        self.set_aside: Path | None = None  # the copy of the file in .damaged/, if it was set aside
         self.trials: list[dict[str, Any]] = []
         dropped = 0
         if self.path.exists():
@@ -86,13 +91,20 @@ class TrialLog:
             elif header.get("identity") != self.identity:
                 self.discarded = f"{self.path} belongs to another BO run (space, settings or seed differ)"
             else:
-                for text in lines[1:]:
+                for k, text in enumerate(lines[1:], start=2):
                     rec = self._parse(text)
                     if not _valid_trial(rec, len(self.trials)):
+                        if k < len(lines) or rec is not None:  # not just a torn last line (a crash mid-write)
+                            self.garbled = (f"line {k} of {self.path} is not trial {len(self.trials)} "
+                                            f"({text[:80]!r}); replaying the {len(self.trials)} trial(s) before it")
                         break
                     self.trials.append(rec)
                 dropped = len(lines) - 1 - len(self.trials)
         self.dropped_lines = dropped
+        if self.garbled is not None:  # named and kept, like any damaged file; only the valid prefix is replayed
+            from symexp.sampling.replay_check import set_aside_copy
+
+            self.set_aside = set_aside_copy(self.path, self.garbled)
         self._rewrite()  # header + valid prefix: appends never follow a torn line
 
     @staticmethod

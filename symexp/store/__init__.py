@@ -7,6 +7,9 @@
 - :mod:`.claims`: who is computing which fit / cell right now.
 - :mod:`.jobstatus`: a job's state file.
 - :mod:`.status`: the state of a view's cells (done, missing, partial, running, ...).
+- :mod:`.validate`: a record must agree with itself (checked on every load).
+- :mod:`.marker`: ``STORE.json``, the format marker, and its messages.
+- :mod:`.statusowner`: only the job that computes a cell writes its status.
 """
 
 from symexp.store.atomic import atomic_write_json, atomic_write_text, read_json

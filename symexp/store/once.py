@@ -71,7 +71,9 @@ def set_aside(path: str | os.PathLike[str], reason: str, log: Log | None = _stde
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(path, target)
     if log is not None:
-        log(f"damaged file {path} ({reason}): set aside as {target}; recomputing")
+        from symexp.textsafe import terminal
+
+        log(f"damaged file {terminal(path)} ({terminal(reason)}): set aside as {terminal(target)}; recomputing")
     return target
 
 

@@ -73,10 +73,12 @@ import pandas as pd
 from symexp.errors import SymexpError
 from symexp.seeding import stable_hash
 from symexp.store.atomic import TMP_PREFIX, atomic_write_json
+from symexp.store.marker import check_store_format  # noqa: F401  (re-exported)
 from symexp.store.once import DAMAGED_DIR, Log, read_checked, set_aside
+from symexp.store.validate import file_id
 
 SCHEMA_VERSION = 2
-STORE_MARKER = "STORE.json"
+STORE_MARKER = "STORE.json"  # symexp.store.marker checks it
 STORE_FORMAT = {"format": "symexp-records", "version": SCHEMA_VERSION}
 CLAIMS_DIR = ".claims"
 
@@ -154,6 +156,7 @@ class RecordKey:
             "dataset": self.dataset, "protocol": self.protocol, "method": self.method,
             "sampling_seed": self.sampling_seed, "n_samples": self.n_samples, "sr_seed": self.sr_seed,
             "parsimony": self.parsimony, "sr_engine": self.engine,
+            **({"mode": self.identity["mode"]} if "mode" in self.identity else {}),
         }
 
     def describe(self) -> str:
@@ -171,31 +174,12 @@ def utc_now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def _finite(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+def record_problem(record: Any, key: RecordKey | None = None, file_id: str | None = None) -> str | None:
+    """What is wrong with a stored record (``None`` if it agrees with itself and belongs to ``key``);
+    the checks are :func:`symexp.store.validate.record_problem`'s."""
+    from symexp.store.validate import record_problem as check
 
-
-def record_problem(record: Any, key: RecordKey | None = None) -> str | None:
-    """What is wrong with a stored record (``None`` if it is complete and belongs to ``key``)."""
-    if not isinstance(record, dict):
-        return f"not a JSON object but {type(record).__name__}"
-    if record.get("schema_version") != SCHEMA_VERSION:
-        return f"schema_version {record.get('schema_version')!r}, this version reads {SCHEMA_VERSION}"
-    if key is not None and record.get("record_id") != key.record_id:
-        return f"record_id {record.get('record_id')!r} does not match its file (expected {key.record_id})"
-    status = record.get("status")
-    if status not in STATUSES:
-        return f"status {status!r} is not one of {', '.join(STATUSES)}"
-    if status == "failed":
-        return None if isinstance(record.get("error"), str) else "failed without an error message"
-    if not _finite(record.get("test_rmse")):
-        return "status ok without a finite test_rmse"
-    if record.get("method") in SR_METHODS:
-        if not isinstance(record.get("formula"), str) or not record["formula"]:
-            return "SR record without a formula"
-        if not (isinstance(record.get("complexity"), int) and record["complexity"] >= 0):
-            return "SR record without an operation count"
-    return None
+    return check(record, key, file_id)
 
 
 def _finite_or_none(obj: Any) -> Any:
@@ -272,7 +256,7 @@ class RecordStore:
     # -- reading -------------------------------------------------------------------------------
     def read(self, key: RecordKey) -> dict[str, Any]:
         """The record of ``key``; raises ``FileNotFoundError`` or ``ValueError`` (damaged)."""
-        record, problem = read_checked(self.path(key), lambda r: record_problem(r, key))
+        record, problem = read_checked(self.path(key), lambda r: record_problem(r, key, key.record_id))
         if problem:
             raise ValueError(f"damaged record {self.path(key)}: {problem}")
         if record is None:
@@ -281,7 +265,7 @@ class RecordStore:
 
     def state(self, key: RecordKey) -> tuple[str, str | None]:
         """``("missing" | "ok" | "failed" | "damaged", detail)``; reads, never moves a file."""
-        record, problem = read_checked(self.path(key), lambda r: record_problem(r, key))
+        record, problem = read_checked(self.path(key), lambda r: record_problem(r, key, key.record_id))
         if problem:
             return "damaged", problem
         if record is None:
@@ -309,30 +293,6 @@ class RecordStore:
                       and DAMAGED_DIR not in p.parts and CLAIMS_DIR not in p.parts)
 
 
-def check_store_format(root: Path) -> None:
-    """Refuse a store of another format (one line that says how to proceed); accept new ones."""
-    if not root.exists():
-        return
-    if not root.is_dir():
-        raise SymexpError(f"record store {root} exists and is not a directory; pass a directory as paths.store")
-    marker = root / STORE_MARKER
-    if marker.is_file():
-        found, problem = read_checked(marker)
-        if problem or not isinstance(found, dict) or found.get("format") != STORE_FORMAT["format"]:
-            raise SymexpError(f"record store {root}: unreadable {STORE_MARKER} ({problem or found!r}); "
-                              "restore it or move the store aside")
-        if found.get("version") != SCHEMA_VERSION:
-            raise SymexpError(f"record store {root} has format version {found.get('version')}, this symexp "
-                              f"writes version {SCHEMA_VERSION}; move it aside (mv {root} {root}.v{found.get('version')}) "
-                              "and rerun to rebuild it")
-        return
-    if any(not p.name.startswith(".") for p in root.iterdir()):
-        raise SymexpError(
-            f"record store {root} was written by an older symexp (records keyed by experiment name, "
-            f"without the settings that made them), so its numbers cannot be matched to settings: move it "
-            f"aside (mv {root} {root}.v1) and rerun to rebuild, or set paths.store to another directory")
-
-
 def load_records(root: str | os.PathLike[str], keys: Sequence[RecordKey] | None = None,
                  ) -> tuple[pd.DataFrame, list[tuple[Path, str]]]:
     """Records as a DataFrame (one row each, columns ``RECORD_FIELDS``) and the damaged ones.
@@ -347,7 +307,7 @@ def load_records(root: str | os.PathLike[str], keys: Sequence[RecordKey] | None 
         items = ((store.path(k), k) for k in keys)
     rows, damaged = [], []
     for path, key in items:
-        record, problem = read_checked(path, lambda r, k=key: record_problem(r, k))
+        record, problem = read_checked(path, lambda r, k=key, p=path: record_problem(r, k, file_id(p.name)))
         if problem:
             damaged.append((path, problem))
         elif record is not None:

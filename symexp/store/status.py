@@ -17,6 +17,7 @@ from pathlib import Path
 from symexp.store.claims import is_held
 from symexp.store.jobstatus import read_job_status
 from symexp.store.records import RecordKey, RecordStore
+from symexp.textsafe import terminal
 
 STATES = ("done", "running", "missing", "partial", "interrupted", "failed")
 MAX_LISTED = 40
@@ -83,7 +84,7 @@ def format_status(experiment: str, cells: list[CellStatus], verbose: bool = Fals
     limit = None if verbose else MAX_LISTED
     for c in shown[:limit]:
         lines.append(f"  {c.state:<11} {c.label}  ({c.n_records}/{c.n_planned} records)")
-        lines.extend(f"      {r}" for r in c.reasons)
+        lines.extend(f"      {terminal(r)}" for r in c.reasons)
     if limit is not None and len(shown) > limit:
         lines.append(f"  ... {len(shown) - limit} more (--verbose lists all)")
     return "\n".join(lines)

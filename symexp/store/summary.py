@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from symexp.store.records import METHOD_LABELS, METHODS
+from symexp.textsafe import terminal
 
 
 def rmse_table(records: pd.DataFrame) -> pd.DataFrame:
@@ -23,7 +24,7 @@ def format_summary(records: pd.DataFrame, experiment: str, planned: int | None =
     """Text summary of a view's records; ``planned`` records in the view, ``damaged`` (path, why) pairs."""
     damaged = damaged or []
     of = f" of {planned} planned" if planned is not None else ""
-    bad = "".join(f"\n  DAMAGED {path}: {why}" for path, why in damaged)
+    bad = "".join(f"\n  DAMAGED {terminal(path)}: {terminal(why)}" for path, why in damaged)
     if records.empty:
         return f"experiment {experiment}: no records yet{of}" + bad
     timed_out = int(records["sr_timed_out"].fillna(False).astype(bool).sum())
@@ -44,9 +45,9 @@ def format_summary(records: pd.DataFrame, experiment: str, planned: int | None =
         lines.append("Formulas (cost as a function of the hyperparameters):")
         for _, r in sr.sort_values(["model", "dataset", "method", "n_samples", "sr_seed"]).iterrows():
             lines.append(f"  {METHOD_LABELS[r['method']]:<12} n={int(r['n_samples']):<4} sr_seed={int(r['sr_seed'])}: "
-                         f"{r['formula']}   [RMSE {r['test_rmse']:.4f}, {int(r['complexity'])} ops]")
+                         f"{terminal(r['formula'])}   [RMSE {r['test_rmse']:.4f}, {int(r['complexity'])} ops]")
     failed = records[records["status"] != "ok"]
     for _, r in failed.iterrows():
         seed = "" if pd.isna(r["sr_seed"]) else f" sr_seed={int(r['sr_seed'])}"
-        lines.append(f"  FAILED {r['method']} n={int(r['n_samples'])}{seed}: {r['error']}")
+        lines.append(f"  FAILED {terminal(r['method'])} n={int(r['n_samples'])}{seed}: {terminal(r['error'])}")
     return "\n".join(lines)

@@ -34,6 +34,10 @@ FUNCTIONS = {
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
     "Abs": sp.Abs, "sign": sp.sign, "Min": sp.Min, "Max": sp.Max, "Piecewise": sp.Piecewise, "ITE": sp.ITE,
     "Heaviside": sp.Heaviside, "floor": sp.floor, "ceiling": sp.ceiling, "sinc": sp.sinc,
+    # sympy.simplify rewrites some programs with these (e.g. ``atan2(0, sin(...))`` from a square
+    # root of a negative product: a committed xgb record's formula has it)
+    "atan2": sp.atan2, "atan": sp.atan, "asin": sp.asin, "acos": sp.acos,
+    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
 }
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "oo": sp.oo, "zoo": sp.zoo, "nan": sp.nan, "True": sp.true, "False": sp.false}
 COMPARISONS = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan, ">=": sp.GreaterThan,

@@ -71,11 +71,12 @@ def detect_kind(path: str) -> str:
 def read_run(path: str | Path, kind: str | None = None, *, study: str | None = None,
              space_file: str | Path | None = None, cost_column: str = "cost", objective: int | None = None,
              drop_nonfinite: bool = False, ignore_columns: Sequence[str] | None = None,
-             direction: str | None = None) -> RunData:
+             direction: str | None = None, budget: float | str | None = None) -> RunData:
     """Read any supported run (``kind`` detected from ``path`` when None).
 
     CSV only: ``ignore_columns`` (columns that are neither hyperparameters nor the cost) and
-    ``direction`` (``minimize``, the default, or ``maximize``)."""
+    ``direction`` (``minimize``, the default, or ``maximize``). SMAC3 only: ``budget`` of a
+    multi-fidelity run (:func:`read_smac`)."""
     path = str(path)
     kind = kind or detect_kind(path)
     if kind not in KINDS:
@@ -87,8 +88,10 @@ def read_run(path: str | Path, kind: str | None = None, *, study: str | None = N
                           "(SMAC3 minimises its cost; an Optuna study records its own direction)")
     if direction is not None and direction not in DIRECTIONS:
         raise unknown_choice("direction", direction, DIRECTIONS)
+    if kind != "smac3" and budget is not None:
+        raise SymexpError("--budget is for multi-fidelity SMAC3 runs")
     if kind == "smac3":
-        return read_smac(path, objective=objective, drop_nonfinite=drop_nonfinite)
+        return read_smac(path, objective=objective, drop_nonfinite=drop_nonfinite, budget=budget)
     if kind == "optuna":
         return read_optuna(path, study=study, objective=objective, drop_nonfinite=drop_nonfinite)
     if objective is not None:

@@ -131,6 +131,8 @@ def read_csv(path: str | Path, space_file: str | Path | None = None, cost_column
         raise SymexpError(f"cannot read CSV {p}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
     columns = [str(c) for c in df.columns]
     df.columns = columns
+    if len(df) == 0:
+        raise SymexpError(f"CSV {p} has a header ({', '.join(columns)}) but no rows: no evaluations to explain")
     if cost_column not in columns:
         raise SymexpError(f"CSV {p} has no cost column {cost_column!r}; columns: {', '.join(columns)} "
                           f"(choose with --cost-column)")

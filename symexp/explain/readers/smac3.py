@@ -54,8 +54,17 @@ def hyperparameter_from_configspace(hp: Any, notes: list[str]) -> Numerical | Ca
 
 
 
-def read_smac(path: str | Path, objective: int | None = None, drop_nonfinite: bool = False) -> RunData:
-    """A SMAC3 2.x run directory (``runhistory.json`` + ``configspace.json``)."""
+BUDGET_NAME = "budget"
+
+
+def read_smac(path: str | Path, objective: int | None = None, drop_nonfinite: bool = False,
+              budget: float | str | None = None) -> RunData:
+    """A SMAC3 2.x run directory (``runhistory.json`` + ``configspace.json``).
+
+    Multi-fidelity runs (trials at several budgets): ``budget`` None uses the highest budget (the
+    default, stated at the top of the report), a number uses the trials at that budget, and
+    ``"all"`` uses every trial with the budget as one more (log-scaled when it spans more than a
+    decade) hyperparameter ``budget`` of the formula (the paper's future work)."""
     root = Path(path)
     if not root.is_dir():
         raise SymexpError(f"SMAC3 run directory {root} does not exist")
@@ -103,23 +112,48 @@ def read_smac(path: str | Path, objective: int | None = None, drop_nonfinite: bo
         cost = entry["cost"]
         cost_value = pick_objective(cost, objective, f"SMAC3 run {run_dir}") if isinstance(cost, list) else (
             pick_objective([cost], objective, f"SMAC3 run {run_dir}"))
-        budget = entry.get("budget")
-        rows.setdefault(int(cid), []).append((None if budget is None else float(budget), cost_value))
+        trial_budget = entry.get("budget")
+        rows.setdefault(int(cid), []).append((None if trial_budget is None else float(trial_budget), cost_value))
     if n_other_status:
         notes.append(f"left out {n_other_status} trial(s) without status SUCCESS (crashed, timed out, running, ...)")
 
     budgets = sorted({b for trials in rows.values() for b, _ in trials if b is not None})
-    if len(budgets) > 1:
-        top = budgets[-1]
+    listed = ", ".join(f"{b:g}" for b in budgets)
+    budget_hp = None
+    used_budget: str | None = None
+    if budget is not None and len(budgets) < 2:
+        raise SymexpError(f"--budget is for multi-fidelity runs; {run_dir} has "
+                          f"{'no budgets' if not budgets else f'one budget ({listed})'}")
+    if len(budgets) > 1 and budget == "all":
+        if any(hp.name == BUDGET_NAME for hp in hps):
+            raise SymexpError(f"--budget all: the run already has a hyperparameter named {BUDGET_NAME!r}")
+        budget_hp = Numerical(BUDGET_NAME, budgets[0], budgets[-1], log=budgets[-1] / budgets[0] > 10)
+        rows = {(c, b): [(b, v) for bb, v in trials if bb == b] for c, trials in rows.items()
+                for b in sorted({t[0] for t in trials})}
+        used_budget = f"all budgets ({listed}), the budget a variable of the formula"
+        notes.append(f"multi-fidelity run: every trial used, the budget ({listed}) as hyperparameter {BUDGET_NAME!r}")
+    elif len(budgets) > 1:
+        if budget is None:
+            top, how = budgets[-1], "the highest budget (default; --budget B or --budget all to choose)"
+        else:
+            try:
+                top = float(budget)
+            except (TypeError, ValueError):
+                raise SymexpError(f"--budget must be a number or 'all', got {budget!r}") from None
+            if top not in budgets:
+                raise SymexpError(f"--budget {budget}: the run's budgets are {listed}")
+            how = "chosen with --budget"
         rows = {c: [t for t in trials if t[0] == top] for c, trials in rows.items()}
         rows = {c: t for c, t in rows.items() if t}
-        notes.append(f"multi-fidelity run: only the {sum(len(t) for t in rows.values())} trial(s) at the highest "
-                     f"budget {top:g} are used (budgets: {', '.join(f'{b:g}' for b in budgets)})")
+        used_budget = f"budget {top:g}: {how}"
+        notes.append(f"multi-fidelity run: only the {sum(len(t) for t in rows.values())} trial(s) at budget {top:g} "
+                     f"are used (budgets: {listed})")
     if any(len(t) > 1 for t in rows.values()):
         notes.append("configurations evaluated several times (instances or seeds) get their mean cost")
 
     X, y, labels = [], [], []
-    for cid in sorted(rows):
+    for key in sorted(rows):
+        cid = key[0] if isinstance(key, tuple) else key
         values = rh["configs"][str(cid)]
         if not isinstance(values, dict):
             raise SymexpError(f"inconsistent run files: configuration {cid} in {rh_file} is not a mapping")
@@ -132,11 +166,17 @@ def read_smac(path: str | Path, objective: int | None = None, drop_nonfinite: bo
             if hp.name not in values:
                 raise SymexpError(f"inconsistent run files: configuration {cid} has no value for {hp.name}")
             row.append(value_index(hp, values[hp.name], f"configuration {cid} in {rh_file.name}"))
+        if budget_hp is not None:
+            row.append(key[1])
         X.append(row)
-        costs = [c for _, c in rows[cid]]
+        costs = [c for _, c in rows[key]]
         y.append(float(np.mean(costs)) if all(math.isfinite(c) for c in costs) else float("nan"))
-        labels.append(f"configuration {cid}")
+        labels.append(f"configuration {cid}" + (f" at budget {key[1]:g}" if budget_hp is not None else ""))
+    if budget_hp is not None:
+        hps = hps + [budget_hp]
     source = {"kind": "smac3", "path": str(run_dir), "n_trials": len(rh["data"])}
+    if used_budget is not None:
+        source["budget"] = used_budget
     n_objectives = max((len(e["cost"]) if isinstance(e["cost"], list) else 1) for e in rh["data"]) if rh["data"] else 1
     if objective is not None:
         source["objective"] = int(objective)

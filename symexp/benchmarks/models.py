@@ -39,6 +39,10 @@ each forced by newer library versions or by determinism:
   max_iter=iter)``, other settings scikit-learn defaults, as in HPOBench.
 * Random states are ints: HPOBench's seeding where it is deterministic, a per-evaluation seed
   where HPOBench used its shared ``RandomState`` (see :mod:`.objective`).
+
+Every estimator parameter, where it comes from (HPOBench or the library default of the paper's
+versions, xgboost 1.3.1 and scikit-learn 1.2.x) and which defaults moved since:
+``docs/model_defaults.md``, pinned by ``tests/test_model_params.py``.
 """
 
 from __future__ import annotations

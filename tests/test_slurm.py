@@ -362,6 +362,7 @@ def test_two_job_sweep_lands_both_results(sweep):
     array_id = results[0]["SLURM_ARRAY_JOB_ID"]
     assert results[1]["SLURM_ARRAY_JOB_ID"] == array_id
     # The time limit came from job_minutes.
+    _sacct_states(array_id)  # accounting reaches slurmdbd asynchronously: wait until it has the job
     limit = _run(["sacct", "-n", "-P", "-X", "-j", array_id, "-o", "TimelimitRaw"], timeout=30).stdout.split()
     assert limit and set(limit) == {"3"}, limit
 

@@ -81,13 +81,17 @@ def test_estimate_counts_jobs_and_stages(workdir, capsys):
 
 
 def test_estimate_reports_used_billed_ratio_and_wall_for_the_layout(workdir, capsys):
-    assert status_cmd.main(["experiment=table1", "model=lr,svm", "cluster=slurm_node", "--estimate", "--nodes", "2"]) == 0
+    # Nodes of 8 CPUs, so that the work needs more than one node: with 64-CPU nodes the lr/svm rows
+    # fit on one node within their longest BO run, and more nodes change nothing (checked below).
+    small = ["cluster.cpus_per_node=8", "cluster.cpus_per_task=8"]
+    assert status_cmd.main(["experiment=table1", "model=lr,svm", "cluster=slurm_node", *small,
+                            "--estimate", "--nodes", "2"]) == 0
     out = capsys.readouterr().out
-    assert "layout node: one job per node, 64 CPUs each" in out
+    assert "layout node: one job per node, 8 CPUs each" in out
     used, billed, ratio = (_number(out, k) for k in ("CPU-hours used", "CPU-hours billed", "billed / used"))
     assert _number(out, "jobs (SLURM tasks)") == 2 and billed >= used > 0
     assert ratio == pytest.approx(billed / used, abs=0.02)
-    assert "h on 2 node(s) of 64 CPUs" in out
+    assert "h on 2 node(s) of 8 CPUs" in out
     # every layout side by side: one task per cell bills far more than it uses; shared bills what it uses
     rows = {line.split()[0]: line.split() for line in out.split("layouts compared")[1].splitlines()[2:5]}
     assert float(rows["cell"][-2]) > 5 and float(rows["shared"][-2]) < 1.1
@@ -96,6 +100,13 @@ def test_estimate_reports_used_billed_ratio_and_wall_for_the_layout(workdir, cap
     walls = [float(w) for w in re.findall(r"wall\s+([0-9.]+) h", table)]
     billed_n = [float(b) for b in re.findall(r"billed\s+([0-9.]+) CPU-h", table)]
     assert len(walls) >= 2 and walls[0] > walls[-1] and billed_n[0] < billed_n[-1]
+    # whatever the node size, a node more never ends later nor bills less
+    assert status_cmd.main(["experiment=table1", "model=lr,svm", "cluster=slurm_node", "--estimate"]) == 0
+    table = capsys.readouterr().out.split("by number of nodes")[1]
+    walls = [float(w) for w in re.findall(r"wall\s+([0-9.]+) h", table)]
+    billed_n = [float(b) for b in re.findall(r"billed\s+([0-9.]+) CPU-h", table)]
+    assert len(walls) >= 2
+    assert all(a >= b for a, b in zip(walls, walls[1:])) and all(a <= b for a, b in zip(billed_n, billed_n[1:]))
 
 
 def test_presets_together_count_shared_work_once(workdir, capsys):

@@ -47,7 +47,7 @@ def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = No
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return 2
     except (OSError, UnicodeDecodeError) as exc:  # a full disk, a read-only or vanished output directory
-        from symexp.envfail import environment_error
+        from symexp.errors import environment_error
 
         if (line := environment_error(exc)) is None:
             raise

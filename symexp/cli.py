@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"symexp: error: {exc}", file=sys.stderr)
         return 2
     except (OSError, UnicodeDecodeError) as exc:  # a full disk, a read-only or vanished directory
-        from symexp.envfail import environment_error
+        from symexp.errors import environment_error
 
         if (line := environment_error(exc)) is None:
             raise

@@ -381,7 +381,7 @@ def test_a_read_only_output_folder_is_one_line(work):
 
 
 def test_a_vanished_or_unwritable_store_is_named():
-    from symexp.envfail import environment_error, environment_reason
+    from symexp.errors import environment_error, environment_reason
 
     gone = FileNotFoundError(errno.ENOENT, "No such file or directory", "/gone/store/x.json")
     assert environment_error(gone).startswith("/gone/store/x.json: no such file or directory")

@@ -101,3 +101,9 @@ def test_local_pool_gets_the_slurm_defaults_for_what_it_leaves_out():
     settings = layout_settings(cluster)
     assert settings.layout == "node" and settings.chunk_seconds == cluster["chunk_seconds"]
     assert settings.task_seconds == LayoutSettings().task_seconds
+
+
+def test_the_package_root_holds_at_most_five_modules():
+    """Stages live in folders; the root keeps only what every stage shares (and the CLI)."""
+    root_modules = sorted(p.name for p in (ROOT / "symexp").glob("*.py") if p.name != "__init__.py")
+    assert len(root_modules) <= 5, root_modules

@@ -26,7 +26,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from symexp.app.config import CONF_DIR, ROOT, build_views, cell_spec, compose_config
-from symexp.envfail import environment_error, environment_reason
+from symexp.errors import environment_error, environment_reason
 from symexp.errors import SymexpError
 from symexp.pipeline import run_cell, validate_spec
 from symexp.store.statusowner import StatusOwner

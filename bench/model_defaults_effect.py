@@ -29,6 +29,7 @@ import symexp.benchmarks.objective as objective
 from symexp.app.config import preset_config
 from symexp.benchmarks import make_benchmark
 from symexp.benchmarks.models import build_model
+from symexp.store.atomic import atomic_write_text
 
 
 def landscape(model: str, dataset: str, every: int, overrides: dict, ts: dict) -> tuple[list, np.ndarray]:
@@ -82,11 +83,8 @@ def main() -> None:
         }
         print(name, {k: v for k, v in result["variants"][name].items() if k != "costs"}, flush=True)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     target = out / f"effect_{args.model}_{args.dataset}.json"
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(target)
+    atomic_write_text(target, json.dumps(result, indent=1) + "\n")
     print(target, "ours std", result["ours"]["true_cost_std"])
 
 

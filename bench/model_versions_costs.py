@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from symexp.store.atomic import atomic_write_text
+
 
 def worker(args: argparse.Namespace) -> None:
     import sklearn  # noqa: PLC0415
@@ -122,11 +124,8 @@ def main() -> None:
               "benchmark": runs["new"]["benchmark"], **compare(runs["new"], runs["old"]),
               "costs": {k: v["costs"] for k, v in runs.items()}}
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     target = out / f"versions_{'owngrid_' if args.own_grid else ''}{args.model}_{args.dataset}.json"
-    tmpf = target.with_suffix(".tmp")
-    tmpf.write_text(json.dumps(result, indent=1) + "\n")
-    tmpf.replace(target)
+    atomic_write_text(target, json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in ("costs", "differing_points")}, indent=1))
 
 

@@ -90,3 +90,10 @@ def test_every_committed_formula_reads_the_same_on_its_search_space():
         checked += 1
         removed += r.removed
     assert checked >= 50 and removed > 0
+
+
+def test_where_the_argument_is_undefined_a_guard_changes_nothing_and_is_dropped():
+    # sqrt(x - 2) is NaN for x < 2; Abs of it is NaN there too, and >= 0 elsewhere
+    r = readable_formula("Abs(sqrt(x - 2)) + Min(100000, exp(sqrt(x - 2)))", ["x"], [(0.0, 5.0)], [False])
+    assert "Abs" not in r.text and "Min" not in r.text and r.footnotes == [] and r.removed == 2
+    assert same_on("Abs(sqrt(x - 2)) + Min(100000, exp(sqrt(x - 2)))", r.text, ["x"], box_grid([(0.0, 5.0)], [False]))

@@ -152,7 +152,7 @@ def readable_formula(text: str, names: Sequence[str], bounds: Sequence[tuple[flo
             other = [a for a in args if not a.is_number]
             if len(cap) == 1 and len(other) == 1 and isinstance(other[0], sp.exp):
                 v = _values(other[0], symbols, X)
-                capped = ~(v < float(cap[0]))
+                capped = v >= float(cap[0])  # NaN (undefined there either way) is not capped
                 if not capped.any():
                     removed += 1
                     return other[0]
@@ -161,14 +161,15 @@ def readable_formula(text: str, names: Sequence[str], bounds: Sequence[tuple[flo
             return e.func(*args)
         if isinstance(e, sp.Abs):
             v = _values(args[0], symbols, X)
-            finite = np.isfinite(v)
-            if finite.all() and (v >= 0).all():
+            # where the argument is NaN the formula is undefined with or without Abs
+            defined = ~np.isnan(v)
+            if (v[defined] >= 0).all():
                 removed += 1
                 return args[0]
-            if finite.all() and (v <= 0).all():
+            if (v[defined] <= 0).all():
                 removed += 1
                 return -args[0]
-            neg = finite & (v < 0)
+            neg = defined & (v < 0)
             notes.append(f"|{formula_string(args[0])}|: the argument is negative on {share(neg)}"
                          + (f" ({_where(neg, X, names)})" if neg.any() else ""))
             return e.func(*args)

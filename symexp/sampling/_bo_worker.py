@@ -4,7 +4,8 @@
 :func:`main` (``python -c "...main(sys.argv[1:])" REQUEST.json``, see ``bo._CHILD_MAIN``) runs it
 in a fresh interpreter whose ``PYTHONHASHSEED`` the parent fixed: it arranges to be killed when
 its parent dies (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``), reads the request, unpickles the
-objective and deletes its pickle, runs the SMAC run and writes the result (or the error) as JSON.
+objective from its stdin (the parent's pipe, never a file), runs the SMAC run and writes the
+result (or the error) as JSON.
 
 Checkpoint and replay. With a checkpoint file (:mod:`symexp.sampling.checkpoint`) every finished
 trial is appended to it before the next ``ask``. A run started with a checkpoint that holds
@@ -325,15 +326,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     die_with_parent(request.get("parent_pid"))
     result_path = Path(request["result"])
     try:
-        objective_path = Path(request["objective"])
         try:
-            with open(objective_path, "rb") as fh:
-                objective = pickle.load(fh)
+            # from the parent through stdin, never from a file: no stored bytes are unpickled
+            objective = pickle.loads(sys.stdin.buffer.read())
         except Exception as exc:  # noqa: BLE001
             raise SymexpError(f"the SMAC worker process cannot load the objective ({type(exc).__name__}: {exc}); "
                               "define it in an importable module, not in __main__") from None
-        finally:
-            objective_path.unlink(missing_ok=True)  # scratch: no copy of the objective is left behind
         space = space_from_json(request["space"])
         job = request["job"]
         result = run_trajectory(objective, space, output_directory=Path(request["output_directory"]),

@@ -39,8 +39,8 @@ objective. With ``variant="separate"`` each smaller run gets its own file ``PATH
 
 The child process
 -----------------
-Killed with its parent (``PR_SET_PDEATHSIG``). It deletes the pickled objective right after
-loading it; SMAC's scratch directory ``bo-seed<seed>-pid<pid>-*`` below ``workdir`` is removed
+Killed with its parent (``PR_SET_PDEATHSIG``). It reads the pickled objective from its stdin
+(never from a file); SMAC's scratch directory ``bo-seed<seed>-pid<pid>-*`` below ``workdir`` is removed
 after success, kept after a failure, and removed by the next ``run_bo`` on the same ``workdir``
 once the process ``<pid>`` no longer exists.
 
@@ -52,7 +52,7 @@ first BO proposal on). The cause: SMAC's ``LocalSearch._get_initial_points`` ret
 ``list(set(configurations))``, and ConfigSpace hashes a ``Configuration`` as ``hash(repr(...))``,
 a salted string hash, so the order of the local-search start points (and the random numbers each
 consumes) depends on the hash seed. So every SMAC run is executed in a fresh child interpreter (:func:`symexp.sampling._bo_worker.main`)
-with ``PYTHONHASHSEED=0``; the objective is pickled to it and the result comes back as JSON.
+with ``PYTHONHASHSEED=0``; the objective is pickled into its stdin and the result comes back as JSON.
 The run is then a function of ``(objective, space, settings, seed)`` only, however the parent
 was launched. BLAS is single-threaded during SMAC's model fitting (``threadpoolctl``), so the
 core count does not matter either. ``isolate=False`` runs in the calling process instead
@@ -502,10 +502,9 @@ def _tail(path: Path, n_lines: int = 20) -> str:
 def _run_job_isolated(payload: bytes, space: SearchSpace, job: dict[str, Any], jobdir: Path,
                       checkpoint: Path | None, progress: Progress | None = None) -> dict[str, Any]:
     jobdir.mkdir(parents=True, exist_ok=True)
-    objective_path = jobdir / "objective.pkl"  # the child deletes it once loaded
-    objective_path.write_bytes(payload)
+    # The pickled objective goes through the child's stdin, never through a file: nothing on disk
+    # that another process could replace is ever unpickled.
     request = {
-        "objective": str(objective_path),
         "space": space_to_json(space),
         "job": job,
         "output_directory": str(jobdir / "smac3_output"),
@@ -521,9 +520,14 @@ def _run_job_isolated(payload: bytes, space: SearchSpace, job: dict[str, Any], j
     with open(log_path, "wb") as log:
         # Waited for in this thread: the child's PR_SET_PDEATHSIG is tied to the thread that started it.
         proc = subprocess.Popen([sys.executable, "-c", _CHILD_MAIN, str(request_path)],
-                                cwd=jobdir, env=_child_env(), stdin=subprocess.DEVNULL, stdout=log,
+                                cwd=jobdir, env=_child_env(), stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT)
         try:
+            try:
+                proc.stdin.write(payload)
+                proc.stdin.close()
+            except BrokenPipeError:  # the child died before reading: its log and exit status say why
+                pass
             _wait_reporting_progress(proc, log_path, progress)
         except BaseException:  # interrupted here (Ctrl-C, SIGTERM): the worker must not outlive us
             proc.kill()

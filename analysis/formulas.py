@@ -276,7 +276,7 @@ def to_markdown(t: pd.DataFrame, title: str) -> str:
             + markdown_table(head, rows, ["l"] * 5 + ["l", "r", "r", "l"]) + "\n")
     if notes:
         text += "\nGuards that act on part of the search space:\n\n" + "".join(
-            f"{i}. {note}\n" for i, note in enumerate(notes, 1))
+            f"{i}. {markdown(note)}\n" for i, note in enumerate(notes, 1))
     return text
 
 
